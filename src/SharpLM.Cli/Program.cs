@@ -1,0 +1,22 @@
+using System.CommandLine;
+using System.Text;
+using SharpLM.Cli.Commands;
+
+namespace SharpLM.Cli;
+
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        Console.OutputEncoding = Encoding.UTF8;
+        var root = new RootCommand("sharplm: build, align, run and inspect your own GPT-style chat model");
+        foreach (var command in Verbs()) root.Subcommands.Add(command);
+        return root.Parse(args).Invoke();
+    }
+
+    /// <summary>The table of verbs. Each file in Commands/ parses options and calls one library method.</summary>
+    static IEnumerable<Command> Verbs() =>
+    [
+        InfoCommand.Build(),
+    ];
+}

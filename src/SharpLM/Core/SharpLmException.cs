@@ -1,0 +1,16 @@
+namespace SharpLM.Core;
+
+/// <summary>A problem with the user's input (file, line, field), as opposed to a bug. The CLI prints the message and exits 1.</summary>
+public class SharpLmException : Exception
+{
+    public SharpLmException(string message) : base(message) { }
+    public SharpLmException(string message, Exception inner) : base(message, inner) { }
+
+    /// <summary>Builds "file:line: field: message" with the parts that are known.</summary>
+    public static SharpLmException At(string? file, long? line, string? field, string message)
+    {
+        var where = string.Join(": ", new[] { file is null ? null : line is null ? file : $"{file}:{line}", field }
+            .Where(s => !string.IsNullOrEmpty(s)));
+        return new SharpLmException(where.Length == 0 ? message : $"{where}: {message}");
+    }
+}
