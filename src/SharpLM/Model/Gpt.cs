@@ -1,0 +1,283 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace SharpLM.Model;
+
+// A decoder-only Transformer, read top to bottom: RMSNorm, rotary positions, attention, MLP, block, the whole GPT.
+// Parameter names follow the Llama layout (model.embed_tokens, model.layers.N.self_attn.q_proj, ..., lm_head) so
+// model.safetensors opens in PyTorch/transformers tooling without renaming. Field names are therefore snake_case.
+// Shapes: B batch, T new tokens, S keys (cache + new), C width, H query heads, K key/value heads, D head size, V vocabulary.
+
+/// <summary>x / rms(x) · weight. TorchSharp has no RMSNorm module. Computed in fp32 even when matmuls run in bf16.</summary>
+public sealed class RmsNorm : nn.Module<Tensor, Tensor>
+{
+    readonly Parameter weight;
+    readonly double _eps;
+
+    public RmsNorm(long size, double eps) : base(nameof(RmsNorm))
+    {
+        weight = nn.Parameter(ones(size));
+        _eps = eps;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        var x32 = x.dtype == ScalarType.Float32 ? x : x.to_type(ScalarType.Float32);
+        return x32 * rsqrt(x32.square().mean([-1], keepdim: true) + _eps) * weight;
+    }
+}
+
+/// <summary>Rotary position tables (RoPE): position p rotates each pair of channels by p·θᵢ.</summary>
+public sealed class Rotary
+{
+    readonly Tensor _cos, _sin; // (Tmax, D/2)
+
+    public Rotary(int contextLength, int headSize, double ropeBase, Device device)
+    {
+        var inv = pow(ropeBase, -arange(0, headSize, 2, float64, device) / headSize);      // (D/2)
+        var angles = outer(arange(contextLength, float64, device), inv);                   // (Tmax, D/2)
+        _cos = angles.cos().to_type(ScalarType.Float32);
+        _sin = angles.sin().to_type(ScalarType.Float32);
+        Device = device;
+    }
+
+    public Device Device { get; }
+
+    /// <summary>Rotates x (B, H, T, D) whose first token sits at absolute position <paramref name="start"/>.</summary>
+    public Tensor Apply(Tensor x, long start)
+    {
+        long T = x.shape[2], half = x.shape[3] / 2;
+        var cos = _cos.narrow(0, start, T).to_type(x.dtype);                              // (T, D/2)
+        var sin = _sin.narrow(0, start, T).to_type(x.dtype);
+        var x1 = x.narrow(-1, 0, half);                                                   // (B, H, T, D/2)
+        var x2 = x.narrow(-1, half, half);
+        return cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], -1);                       // (B, H, T, D)
+    }
+}
+
+/// <summary>Multi-head causal self-attention with optional grouped-query heads and QK-norm.</summary>
+public sealed class Attention : nn.Module
+{
+    readonly Linear q_proj, k_proj, v_proj, o_proj;
+    readonly RmsNorm? q_norm, k_norm;
+    readonly int _heads, _kvHeads, _headSize;
+
+    public Attention(GptConfig c) : base(nameof(Attention))
+    {
+        _heads = c.Heads; _kvHeads = c.KvHeads; _headSize = c.HeadSize;
+        q_proj = nn.Linear(c.Width, c.Heads * c.HeadSize, hasBias: false);
+        k_proj = nn.Linear(c.Width, c.KvHeads * c.HeadSize, hasBias: false);
+        v_proj = nn.Linear(c.Width, c.KvHeads * c.HeadSize, hasBias: false);
+        o_proj = nn.Linear(c.Heads * c.HeadSize, c.Width, hasBias: false);
+        if (c.QkNorm) { q_norm = new RmsNorm(c.HeadSize, c.NormEps); k_norm = new RmsNorm(c.HeadSize, c.NormEps); }
+        RegisterComponents();
+    }
+
+    /// <summary>Set by inspection code: when true, weights are computed explicitly and kept in <see cref="LastWeights"/>.</summary>
+    public bool CaptureWeights { get; set; }
+    public Tensor? LastWeights { get; private set; } // (B, H, T, S)
+
+    public Linear OutProjection => o_proj;
+
+    public Tensor forward(Tensor x, Rotary rope, KvCache.Layer? cache, Tensor? mask, ScalarType compute)
+    {
+        long B = x.shape[0], T = x.shape[1];
+        long start = cache?.Length ?? 0;
+        var q = Gpt.Linear(x, q_proj, compute).view(B, T, _heads, _headSize).transpose(1, 2);    // (B, H, T, D)
+        var k = Gpt.Linear(x, k_proj, compute).view(B, T, _kvHeads, _headSize).transpose(1, 2);  // (B, K, T, D)
+        var v = Gpt.Linear(x, v_proj, compute).view(B, T, _kvHeads, _headSize).transpose(1, 2);  // (B, K, T, D)
+        if (q_norm is not null && k_norm is not null)
+        {
+            q = q_norm.forward(q).to_type(q.dtype);
+            k = k_norm.forward(k).to_type(k.dtype);
+        }
+        q = rope.Apply(q, start);
+        k = rope.Apply(k, start);
+        if (cache is not null) (k, v) = cache.Append(k, v);                                   // (B, K, S, D)
+        if (_kvHeads != _heads)
+        {
+            k = k.repeat_interleave(_heads / _kvHeads, 1);                                     // (B, H, S, D)
+            v = v.repeat_interleave(_heads / _kvHeads, 1);
+        }
+        // Without a mask: a fresh sequence is plainly causal; one new token may see every cached key; several new tokens
+        // after a cache need the causal mask shifted by the cache length.
+        bool causal = mask is null && start == 0 && T > 1;
+        if (mask is null && start > 0 && T > 1) mask = KvCache.ShiftedCausalMask(T, start, x.device);
+        Tensor y;
+        if (CaptureWeights)
+        {
+            var scores = matmul(q, k.transpose(-2, -1)) / Math.Sqrt(_headSize);              // (B, H, T, S)
+            var allowed = mask ?? (causal ? ones(T, T, ScalarType.Bool, x.device).tril() : null);
+            if (allowed is not null) scores = scores.masked_fill(allowed.logical_not(), double.NegativeInfinity);
+            var weights = scores.to_type(ScalarType.Float32).softmax(-1);
+            LastWeights?.Dispose();
+            LastWeights = weights.detach().MoveToOuterDisposeScope();
+            y = matmul(weights.to_type(v.dtype), v);                                          // (B, H, T, D)
+        }
+        else
+        {
+            y = F.scaled_dot_product_attention(q, k, v, mask, is_casual: causal);             // (B, H, T, D)
+        }
+        y = y.transpose(1, 2).reshape(B, T, _heads * _headSize);                               // (B, T, C)
+        return Gpt.Linear(y, o_proj, compute);
+    }
+}
+
+/// <summary>The position-wise MLP: ReLU² (two matrices) or SwiGLU (three).</summary>
+public sealed class Mlp : nn.Module
+{
+    readonly Linear? gate_proj;
+    readonly Linear up_proj, down_proj;
+
+    public Mlp(GptConfig c) : base(nameof(Mlp))
+    {
+        if (c.Mlp == MlpKind.SwiGlu) gate_proj = nn.Linear(c.Width, c.MlpHiddenSize, hasBias: false);
+        up_proj = nn.Linear(c.Width, c.MlpHiddenSize, hasBias: false);
+        down_proj = nn.Linear(c.MlpHiddenSize, c.Width, hasBias: false);
+        RegisterComponents();
+    }
+
+    public Linear OutProjection => down_proj;
+
+    public Tensor forward(Tensor x, ScalarType compute)
+    {
+        var up = Gpt.Linear(x, up_proj, compute);                                             // (B, T, hidden)
+        var h = gate_proj is null ? F.relu(up).square() : F.silu(Gpt.Linear(x, gate_proj, compute)) * up;
+        return Gpt.Linear(h, down_proj, compute);                                             // (B, T, C)
+    }
+}
+
+/// <summary>One transformer block: x + attn(norm(x)), then x + mlp(norm(x)).</summary>
+public sealed class Block : nn.Module
+{
+    readonly RmsNorm input_layernorm, post_attention_layernorm;
+    readonly Attention self_attn;
+    readonly Mlp mlp;
+
+    public Block(GptConfig c) : base(nameof(Block))
+    {
+        input_layernorm = new RmsNorm(c.Width, c.NormEps);
+        self_attn = new Attention(c);
+        post_attention_layernorm = new RmsNorm(c.Width, c.NormEps);
+        mlp = new Mlp(c);
+        RegisterComponents();
+    }
+
+    public Attention Attention => self_attn;
+    public Mlp Mlp => mlp;
+
+    public Tensor forward(Tensor x, Rotary rope, KvCache.Layer? cache, Tensor? mask, ScalarType compute)
+    {
+        x = x + self_attn.forward(input_layernorm.forward(x), rope, cache, mask, compute);     // (B, T, C)
+        return x + mlp.forward(post_attention_layernorm.forward(x), compute);                  // (B, T, C)
+    }
+}
+
+/// <summary>Embedding, the blocks and the final norm: the "model." prefix of the Llama naming.</summary>
+public sealed class GptTrunk : nn.Module
+{
+    internal readonly Embedding embed_tokens;
+    internal readonly ModuleList<Block> layers;
+    internal readonly RmsNorm norm;
+
+    public GptTrunk(GptConfig c) : base(nameof(GptTrunk))
+    {
+        embed_tokens = nn.Embedding(c.VocabSize, c.Width);
+        layers = nn.ModuleList(Enumerable.Range(0, c.Depth).Select(_ => new Block(c)).ToArray());
+        norm = new RmsNorm(c.Width, c.NormEps);
+        RegisterComponents();
+    }
+}
+
+/// <summary>The GPT: token ids (B, T) → logits over the vocabulary (B, T, V) and, with targets, the cross-entropy.</summary>
+public sealed class Gpt : nn.Module<Tensor, Tensor>
+{
+    /// <summary>Targets with this value (masked prompt tokens, padding) contribute nothing to the loss.</summary>
+    public const long IgnoreIndex = -1;
+
+    readonly GptTrunk model;
+    readonly Linear? lm_head;
+    Rotary? _rope;
+
+    public Gpt(GptConfig config) : base(nameof(Gpt))
+    {
+        Config = config.Validate();
+        model = new GptTrunk(config);
+        if (!config.TieEmbeddings) lm_head = nn.Linear(config.Width, config.VocabSize, hasBias: false);
+        RegisterComponents();
+        InitWeights();
+    }
+
+    public GptConfig Config { get; }
+
+    /// <summary>Matmul precision: Float32, or BFloat16 with fp32 master weights (cast on the fly, no autocast in TorchSharp).</summary>
+    public ScalarType ComputeType { get; set; } = ScalarType.Float32;
+
+    public IReadOnlyList<Block> Blocks => model.layers.ToList();
+    public Embedding Embedding => model.embed_tokens;
+    public Tensor HeadWeight => lm_head?.weight ?? model.embed_tokens.weight!;
+
+    /// <summary>GPT-2 initialisation: N(0, 0.02), residual output projections scaled by 1/√(2·depth), norms at 1.</summary>
+    void InitWeights()
+    {
+        using var _ = no_grad();
+        foreach (var (name, p) in named_parameters())
+        {
+            if (name.EndsWith("norm.weight", StringComparison.Ordinal) || name.EndsWith("layernorm.weight", StringComparison.Ordinal))
+                p.fill_(1.0);
+            else if (name.EndsWith("o_proj.weight", StringComparison.Ordinal) || name.EndsWith("down_proj.weight", StringComparison.Ordinal))
+                p.normal_(0, 0.02 / Math.Sqrt(2 * Config.Depth));
+            else
+                p.normal_(0, 0.02);
+        }
+    }
+
+    /// <summary>Final hidden states (B, T, C) after the last norm. With a cache, tokens continue where the cache ends.</summary>
+    /// <param name="mask">Optional boolean attention mask broadcastable to (B, H, T, S), true = may attend (must include causality).</param>
+    /// <param name="layerOutputs">When given, receives the residual stream after the embedding and after every block.</param>
+    public Tensor Hidden(Tensor idx, KvCache? cache = null, Tensor? mask = null, IList<Tensor>? layerOutputs = null)
+    {
+        long T = idx.shape[1], start = cache?.Length ?? 0;
+        if (start + T > Config.ContextLength)
+            throw new Core.SharpLmException(
+                $"sequence of {start + T} tokens exceeds the model's context length {Config.ContextLength}");
+        var rope = Rope(idx.device);
+        var x = model.embed_tokens.forward(idx);                                                // (B, T, C)
+        layerOutputs?.Add(x);
+        for (int i = 0; i < model.layers.Count; i++)
+        {
+            x = model.layers[i].forward(x, rope, cache?.Layers[i], mask, ComputeType);         // (B, T, C)
+            layerOutputs?.Add(x);
+        }
+        cache?.Advance(T);
+        return model.norm.forward(x);                                                           // (B, T, C)
+    }
+
+    /// <summary>Logits (B, T, V) from hidden states, in fp32.</summary>
+    public Tensor Logits(Tensor hidden) => Linear(hidden, lm_head?.weight ?? model.embed_tokens.weight!, ComputeType).to_type(ScalarType.Float32);
+
+    public override Tensor forward(Tensor idx) => Logits(Hidden(idx));
+
+    /// <summary>Mean cross-entropy of logits (B, T, V) against targets (B, T), skipping <see cref="IgnoreIndex"/>.</summary>
+    public static Tensor CrossEntropy(Tensor logits, Tensor targets) =>
+        F.cross_entropy(logits.reshape(-1, logits.shape[^1]), targets.reshape(-1), ignore_index: IgnoreIndex);
+
+    /// <summary>Forward pass and loss in one call, for training loops.</summary>
+    public Tensor Loss(Tensor idx, Tensor targets) => CrossEntropy(forward(idx), targets);
+
+    Rotary Rope(Device device)
+    {
+        if (_rope is null || _rope.Device != device) _rope = new Rotary(Config.ContextLength, Config.HeadSize, Config.RopeBase, device);
+        return _rope;
+    }
+
+    internal static Tensor Linear(Tensor x, Linear layer, ScalarType compute) => Linear(x, layer.weight!, compute);
+
+    internal static Tensor Linear(Tensor x, Tensor weight, ScalarType compute) =>
+        compute == x.dtype && compute == weight.dtype
+            ? F.linear(x, weight)
+            : F.linear(x.to_type(compute), weight.to_type(compute));
+}
