@@ -8,12 +8,12 @@ namespace SharpLM.Tests.Model;
 
 public class CheckpointTests : IDisposable
 {
-    readonly string _dir = Path.Combine(Path.GetTempPath(), "sharplm-ckpt-" + Guid.NewGuid().ToString("N"));
+    readonly TempDir _tmp = new();
+    readonly string _dir;
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
-    }
+    public CheckpointTests() => _dir = _tmp["run"];
+
+    public void Dispose() => _tmp.Dispose();
 
     static (Gpt, Tokenizer) TinyModel()
     {
