@@ -86,7 +86,7 @@ public static class WorldFacts
         new(new(zh, en), new(capZh, capEn, capAliases));
 
     // China is left out (its capital is also a municipality above), as are countries whose names contain another's
-    // (印度/印度尼西亚, Mongolia/Inner Mongolia) so that a held-out name never hides inside a trained one.
+    // (印度/印度尼西亚, Mongolia/Inner Mongolia, 都柏林/柏林) so that a held-out name never hides inside a trained one.
     public static readonly IReadOnlyList<Country> Countries =
     [
         C("法国", "France", "巴黎", "Paris"),
@@ -95,7 +95,6 @@ public static class WorldFacts
         C("西班牙", "Spain", "马德里", "Madrid"),
         C("葡萄牙", "Portugal", "里斯本", "Lisbon"),
         C("英国", "the United Kingdom", "伦敦", "London"),
-        C("爱尔兰", "Ireland", "都柏林", "Dublin"),
         C("荷兰", "the Netherlands", "阿姆斯特丹", "Amsterdam"),
         C("比利时", "Belgium", "布鲁塞尔", "Brussels"),
         C("瑞士", "Switzerland", "伯尔尼", "Bern", "Berne"),
