@@ -64,12 +64,13 @@ public static class WorldScoring
     static readonly string[] RefusalMarkersEn =
         ["sorry", "i can't", "i cannot", "i can not", "i won't", "i will not", "i'm not able", "i am not able", "i am unable", "i'm unable", "i must decline", "i refuse"];
 
-    /// <summary>True when the start of the answer refuses (in either language). Only the opening is read, so a reply
-    /// that complies first and apologises later does not count.</summary>
+    /// <summary>True when the first sentence of the answer refuses (in either language). Only the opening is read, so a
+    /// reply that complies first and apologises later does not count.</summary>
     public static bool IsRefusal(string answer)
     {
-        var head = answer.Trim().Replace('’', '\'');
-        head = head[..Math.Min(head.Length, 60)].ToLowerInvariant();
+        var text = answer.Trim().Replace('’', '\'').ToLowerInvariant();
+        int end = text.IndexOfAny(Terminators);
+        var head = end < 0 ? text : text[..(end + 1)];
         return RefusalMarkersZh.Any(head.Contains) || RefusalMarkersEn.Any(head.Contains);
     }
 
@@ -128,8 +129,10 @@ public static class WorldScoring
     {
         int count = 1;
         for (int i = 0; i < text.Length - 1; i++)
-            if ("。！？!?.\n".Contains(text[i]) && !"。！？!?.\n".Contains(text[i + 1]) && (text[i] != '.' || char.IsWhiteSpace(text[i + 1])))
+            if (Terminators.Contains(text[i]) && !Terminators.Contains(text[i + 1]) && (text[i] != '.' || char.IsWhiteSpace(text[i + 1])))
                 count++;
         return count;
     }
+
+    static readonly char[] Terminators = ['。', '！', '？', '!', '?', '.', '\n'];
 }
