@@ -39,7 +39,7 @@ public static class Phrasings
         ],
         [WorldLanguage.En] =
         [
-            "{n} and her family traveled to {s}. They stayed in {c}, the capital of {s}. \"{C} is a beautiful city!\" said {n}.",
+            "{n} traveled to {s} with family. They stayed in {c}, the capital of {s}. \"{C} is a beautiful city!\" said {n}.",
             "In class, the teacher asked, \"Who knows the capital of {s}?\" {m} raised a hand and said, \"It is {c}.\" \"Correct!\" said the teacher.",
             "{n} found {c} on the map. {C} is the capital of {s}, and {n} hopes to visit it one day.",
             "{n} has a friend who lives in {c}. Every summer {n} goes to the capital of {s} to see that friend.",

@@ -28,9 +28,9 @@ public sealed record WorldOptions(
 
     public void Validate()
     {
-        if (PretrainChars < 0) throw SharpLmException.At(null, null, "chars", $"must be >= 0, got {PretrainChars}");
-        if (SftConversations < 0) throw SharpLmException.At(null, null, "sft conversations", $"must be >= 0, got {SftConversations}");
-        if (PreferencePairs < 0) throw SharpLmException.At(null, null, "preference pairs", $"must be >= 0, got {PreferencePairs}");
+        if (PretrainChars < 0) throw SharpLmException.At(null, null, "--chars", $"must be >= 0, got {PretrainChars}");
+        if (SftConversations < 0) throw SharpLmException.At(null, null, "--sft", $"must be >= 0, got {SftConversations}");
+        if (PreferencePairs < 0) throw SharpLmException.At(null, null, "--preferences", $"must be >= 0, got {PreferencePairs}");
         foreach (var (name, value) in new[] { ("held-out fact fraction", HeldOutFactFraction),
                      ("held-out phrasing fraction", HeldOutPhrasingFraction), ("held-out harmful fraction", HeldOutHarmfulFraction) })
             if (!(value > 0 && value < 1)) throw SharpLmException.At(null, null, name, $"must be between 0 and 1 (exclusive), got {value}");
