@@ -52,15 +52,14 @@ public static class CorpusReader
         var files = ExpandInputs(paths);
         var total = TotalBytes(files);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        long doneBefore = 0;
+        long doneBefore = 0, lastReport = 0;
         foreach (var file in files)
         {
-            using var raw = File.OpenRead(file);
-            var lastReport = 0L;
-            void Report()
+            var raw = File.OpenRead(file);
+            void Report(long position, bool last = false)
             {
-                var done = doneBefore + raw.Position;
-                if (progress is null || done - lastReport < (1 << 20) && raw.Position < raw.Length) return;
+                var done = doneBefore + position;
+                if (progress is null || done - lastReport < (1 << 20) && !last) return;
                 lastReport = done;
                 var rate = done / Math.Max(clock.Elapsed.TotalSeconds, 1e-6) / 1e6;
                 progress.Report(new ProgressUpdate("read corpus", done, total, "bytes", $"{rate:F1} MB/s {Path.GetFileName(file)}"));
@@ -79,11 +78,11 @@ public static class CorpusReader
                 foreach (var doc in docs)
                 {
                     yield return doc;
-                    Report();
+                    Report(raw.Position);
                 }
             }
+            Report(new FileInfo(file).Length, last: true);
             doneBefore += new FileInfo(file).Length;
-            Report();
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.IO.Compression;
 using System.Reflection;
+using System.Text;
 using Microsoft.ML.Tokenizers;
 
 namespace SharpLM.Tokenization;
@@ -51,6 +52,11 @@ public static class PublishedEncodings
         using var inflated = new DeflateStream(stream, CompressionMode.Decompress);
         using var content = new MemoryStream();
         inflated.CopyTo(content);
-        return TiktokenRanks.Parse(resource, content.ToArray());
+        // Microsoft's copy is "Capacity: N" then one base64 token per CRLF line, its rank being the line index; rewrite it
+        // in the standard format so it passes the same validation as our own files.
+        var lines = Encoding.ASCII.GetString(content.ToArray()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Skip(1).ToList();
+        var standard = new StringBuilder();
+        for (int rank = 0; rank < lines.Count; rank++) standard.Append(lines[rank]).Append(' ').Append(rank).Append('\n');
+        return TiktokenRanks.Parse(resource, Encoding.ASCII.GetBytes(standard.ToString()));
     }
 }
