@@ -18,5 +18,6 @@ public static class Program
     static IEnumerable<Command> Verbs() =>
     [
         InfoCommand.Build(),
+        InspectCommand.Build(),
     ];
 }

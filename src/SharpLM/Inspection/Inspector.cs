@@ -56,7 +56,7 @@ public sealed partial class Inspector : IDisposable
     /// <summary>A token's text for tables and chart labels, whitespace made visible.</summary>
     public string Display(int id) => Visible(Tokenizer.Decode([id]));
 
-    internal static string Visible(string text) =>
+    public static string Visible(string text) =>
         text.Replace(" ", "␣").Replace("\n", "↵").Replace("\t", "⇥").Replace("\r", "␍");
 
     /// <summary>One label per position: a token that splits a character shows the whole character with its part (苹·1/2).</summary>
