@@ -19,7 +19,7 @@ public static class InspectEmbeddingCommand
             if (shared.PrintedJson(parse, report)) return 0;
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(report.Word)}[/]  tokens {Markup.Escape(string.Join(" ", report.Tokens))} " +
                                    $"(ids {string.Join(" ", report.Ids)}), width {report.Width}, norm {InspectCommand.F(report.Norm, "0.000")}");
-            AnsiConsole.MarkupLine($"first dimensions: [{string.Join(", ", report.FirstDimensions.Select(v => InspectCommand.F(v, "0.000")))} …]");
+            AnsiConsole.MarkupLine($"first dimensions: [[{string.Join(", ", report.FirstDimensions.Select(v => InspectCommand.F(v, "0.000")))} …]]");
             var table = new Table().AddColumns("nearest token", "id", "cosine");
             foreach (var n in report.Nearest) table.AddRow(Markup.Escape(n.Text), n.Id.ToString(), InspectCommand.F(n.Score, "0.000"));
             AnsiConsole.Write(table);

@@ -27,7 +27,7 @@ public static class InspectNextCommand
                 $"top-k {report.TopKLimit}", $"top-p {InspectCommand.F(report.TopPLimit, "0.##")}");
             foreach (var r in report.Rows)
                 table.AddRow(Markup.Escape(r.Token), r.Id.ToString(), InspectCommand.F(r.Logit, "0.00"), InspectCommand.F(r.Probability),
-                    InspectCommand.F(r.Tempered), InspectCommand.F(r.TopK), InspectCommand.F(r.TopP));
+                    InspectCommand.F(r.Tempered), Kept(r.TopK), Kept(r.TopP));
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLine($"entropy {InspectCommand.F(report.EntropyBits, "0.00")} bits at T=1, " +
                                    $"{InspectCommand.F(report.TemperedEntropyBits, "0.00")} bits at T={InspectCommand.F(report.Temperature, "0.##")}; " +
@@ -37,4 +37,7 @@ public static class InspectNextCommand
         });
         return command;
     }
+
+    /// <summary>A probability after filtering, or "cut" where the filter removed the token.</summary>
+    static string Kept(double p) => p > 0 ? InspectCommand.F(p) : "[grey]cut[/]";
 }

@@ -15,7 +15,7 @@ public static class Charts
         if (head is { } h && (h < 0 || h >= report.Heads))
             throw new SharpLmException($"--head {h} is out of range: the model has heads 0..{report.Heads - 1}");
         int[] heads = head is { } one ? [one] : Enumerable.Range(0, report.Heads).ToArray();
-        int columns = Math.Min(heads.Length, 4), rows = (heads.Length + columns - 1) / columns;
+        int columns = (int)Math.Ceiling(Math.Sqrt(heads.Length)), rows = (heads.Length + columns - 1) / columns;  // near-square grid
         var labels = Labels(report.Tokens, report.Ids);
         var plots = heads.Select(hd => AttentionPlot(report.Weights[li][hd], labels, $"layer {layer} · head {hd}")).ToArray();
         WriteGrid(path, plots, columns, rows, cellWidth, cellHeight);
@@ -31,9 +31,9 @@ public static class Charts
         var heatmap = plot.Add.Heatmap(data);
         heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
         heatmap.ManualRange = new ScottPlot.Range(0, 1);
-        var cells = new CoordinateRect(-0.5, T - 0.5, -0.5, T - 0.5);   // cell (q, k) centred on (k, T−1−q)
-        heatmap.Position = cells;
-        plot.Axes.SetLimits(cells);
+        // Cell (q, k) centred on (k, T−1−q): Position names the centres of the corner cells.
+        heatmap.Position = new CoordinateRect(0, Math.Max(T - 1, 1e-3), 0, Math.Max(T - 1, 1e-3));
+        plot.Axes.SetLimits(-0.5, T - 0.5, -0.5, T - 0.5);
         plot.Add.ColorBar(heatmap);
         var positions = Enumerable.Range(0, T).Select(i => (double)i).ToArray();
         plot.Axes.Bottom.SetTicks(positions, labels);

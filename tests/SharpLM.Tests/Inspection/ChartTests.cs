@@ -27,7 +27,7 @@ public class ChartTests
         Charts.Context(inspector.Context("苹果", ["我爱吃苹果。", "苹果公司发布了新手机。", "the cat 苹果"]), dir["context.png"]);
         Charts.Next(inspector.Next("我爱吃苹", top: 6), dir["next.png"], width: 700, height: 400);
 
-        Assert.Equal((4 * 600, 560), PngSize(dir["grid.png"]));                      // four heads side by side
+        Assert.Equal((2 * 600, 2 * 560), PngSize(dir["grid.png"]));                  // four heads in a 2×2 grid
         Assert.Equal((500, 450), PngSize(dir["head.png"]));
         Assert.Equal((800, 500), PngSize(dir["context.png"]));
         Assert.Equal((700, 400), PngSize(dir["next.png"]));
