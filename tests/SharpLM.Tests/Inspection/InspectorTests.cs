@@ -66,7 +66,7 @@ public class InspectorTests
         var report = inspector.Lens(text);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var ids = tensor(new long[] { inspector.Tokenizer.BosId }.Concat(inspector.Tokenizer.Encode(text).Select(i => (long)i)).ToArray()).unsqueeze(0);
+        var ids = TinyModels.WithBos(inspector, text);                          // (1, T)
         var probs = inspector.Model.forward(ids)[0, -1].softmax(-1);               // (V)
         int predicted = (int)probs.argmax().item<long>();
         Assert.Equal(inspector.Model.Config.Depth + 1, report.Layers.Length);
@@ -84,7 +84,7 @@ public class InspectorTests
         var report = inspector.Next(text, top: inspector.Tokenizer.VocabSize, temperature: 0.7, topK: 3, topP: 0.5);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var ids = tensor(new long[] { inspector.Tokenizer.BosId }.Concat(inspector.Tokenizer.Encode(text).Select(i => (long)i)).ToArray()).unsqueeze(0);
+        var ids = TinyModels.WithBos(inspector, text);                          // (1, T)
         var logits = inspector.Model.forward(ids)[0, -1].to_type(ScalarType.Float64);  // (V)
         var tempered = (logits / 0.7).softmax(-1);
         var plain = logits.softmax(-1);
@@ -111,7 +111,7 @@ public class InspectorTests
         var report = inspector.Tokens(text);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var ids = tensor(new long[] { inspector.Tokenizer.BosId }.Concat(inspector.Tokenizer.Encode(text).Select(i => (long)i)).ToArray()).unsqueeze(0);
+        var ids = TinyModels.WithBos(inspector, text);                          // (1, T)
         double nats = inspector.Model.Loss(ids[.., ..^1], ids[.., 1..]).item<float>();
         Assert.Equal(nats / Math.Log(2), report.MeanSurprisalPerToken, 4);
         Assert.Equal(text.Length, report.Rows.Length);

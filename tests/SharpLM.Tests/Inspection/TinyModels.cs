@@ -19,4 +19,8 @@ static class TinyModels
         tokenizer ??= CharTokenizer.Train([Corpus]);
         return new Inspector(new Gpt(Config(tokenizer, kvHeads: kvHeads)), tokenizer);
     }
+
+    /// <summary>BOS and the text's ids as a (1, T) batch, the way every inspection view feeds the model.</summary>
+    public static TorchSharp.torch.Tensor WithBos(Inspector inspector, string text) =>
+        TorchSharp.torch.tensor(inspector.Tokenizer.Encode(text).Prepend(inspector.Tokenizer.BosId).Select(i => (long)i).ToArray()).unsqueeze(0);
 }
