@@ -30,9 +30,12 @@ public static class InspectContextCommand
             }
             AnsiConsole.Write(where);
             var table = new Table().AddColumn("layer");
+            for (int i = 0; i < report.Sentences.Length; i++) table.AddColumn($"‖v{i}‖");
             foreach (var pair in report.Pairs) table.AddColumn($"cos {pair.A}↔{pair.B}");
             for (int layer = 0; layer < report.LayerNames.Length; layer++)
-                table.AddRow([report.LayerNames[layer], .. report.Pairs.Select(p => InspectCommand.F(p.CosineByLayer[layer], "0.000"))]);
+                table.AddRow([report.LayerNames[layer],
+                    .. report.Sentences.Select(s => InspectCommand.F(s.NormByLayer[layer], "0.00")),
+                    .. report.Pairs.Select(p => InspectCommand.F(p.CosineByLayer[layer], "0.000"))]);
             AnsiConsole.Write(table);
             if (parse.GetValue(output) is { } written) InspectCommand.ChartWritten(written);
             return 0;

@@ -10,7 +10,7 @@ namespace SharpLM.Inspection;
 public static class ChartFont
 {
     const string Name = "SharpLM CJK";
-    static readonly Lazy<string?> Registered = new(Register);
+    static readonly Lazy<(string Name, SKTypeface Typeface)?> Registered = new(Register);
 
     static readonly string[] KnownFiles =
     [
@@ -23,15 +23,16 @@ public static class ChartFont
     ];
 
     /// <summary>The registered font's name, or null when no font with Chinese glyphs exists on this machine.</summary>
-    public static string? CjkFont => Registered.Value;
+    public static string? CjkFont => Registered.Value?.Name;
 
     /// <summary>Said once beside a chart when labels fall back to ids.</summary>
-    public const string Note = "no font with Chinese glyphs found (install fonts-noto-cjk): tokens outside Latin-1 are labelled by id";
+    public const string Note = "no font with Chinese glyphs found (install fonts-noto-cjk): tokens the chart font cannot draw are labelled by id";
 
-    /// <summary>True when the chart can show <paramref name="text"/> as it is.</summary>
-    public static bool CanDraw(string text) => CjkFont is not null || text.All(c => c < 0x2000 || c is >= '←' and <= '⏿');
+    /// <summary>True when the chart font (the CJK one, else ScottPlot's default) has a glyph for every character of <paramref name="text"/>.</summary>
+    public static bool CanDraw(string text) =>
+        (Registered.Value?.Typeface ?? ScottPlot.Fonts.GetTypeface(ScottPlot.Fonts.Default, false, false)).ContainsGlyphs(text);
 
-    static string? Register()
+    static (string Name, SKTypeface Typeface)? Register()
     {
         foreach (var file in KnownFiles.Concat(FontconfigFiles()).Where(File.Exists))
         {
@@ -40,7 +41,7 @@ public static class ChartFont
             var typeface = SKTypeface.FromData(SKData.CreateCopy(WithTextBoundingBox(File.ReadAllBytes(file))));
             if (typeface is null) continue;
             ScottPlot.Fonts.FontResolvers.Add(new Resolver(typeface));
-            return Name;
+            return (Name, typeface);
         }
         return null;
     }

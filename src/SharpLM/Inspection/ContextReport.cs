@@ -3,8 +3,12 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace SharpLM.Inspection;
 
-/// <summary>The word as it sits in one sentence: its token, the norm of its vector per layer, and the logit lens of its last-layer vector.</summary>
-public sealed record ContextSentence(string Sentence, int Position, int TokenId, string Token, double[] NormByLayer, ScoredToken[] LensTop);
+/// <summary>
+/// The word as it sits in one sentence: its token, its vector after each layer (index 0 is the static embedding) with
+/// their norms, and the logit lens of its last-layer vector.
+/// </summary>
+public sealed record ContextSentence(string Sentence, int Position, int TokenId, string Token, float[][] VectorByLayer,
+    double[] NormByLayer, ScoredToken[] LensTop);
 
 /// <summary>Cosine similarity of the word's vectors in sentences A and B, per layer (index 0 is the static embedding).</summary>
 public sealed record ContextPair(int A, int B, double[] CosineByLayer);
@@ -34,6 +38,7 @@ public sealed partial class Inspector
             var probs = Lens(byLayer[-1]).softmax(-1);                                             // (V)
             var (values, indices) = probs.topk(Math.Min(top, (int)probs.shape[0]));
             rows.Add(new ContextSentence(sentence, position, ids[position], Display(ids[position]),
+                Enumerable.Range(0, layers.Length).Select(i => byLayer[i].data<float>().ToArray()).ToArray(),
                 linalg.vector_norm(byLayer, dims: [1]).to_type(ScalarType.Float64).data<double>().ToArray(), Scored(values, indices)));
         }
         var pairs = new List<ContextPair>();

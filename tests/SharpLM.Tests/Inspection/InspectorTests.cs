@@ -52,6 +52,10 @@ public class InspectorTests
         Assert.Equal(report.Sentences[0].TokenId, report.Sentences[1].TokenId);     // the same token "果"
         Assert.Equal("果", report.Sentences[0].Token);
         Assert.Equal([5, 2], report.Sentences.Select(s => s.Position));               // after BOS
+        var (first, second) = (report.Sentences[0].VectorByLayer, report.Sentences[1].VectorByLayer);
+        Assert.Equal(first[0], second[0]);                                          // the static embedding, bit for bit…
+        Assert.Equal(inspector.Model.Embedding.weight![report.Sentences[0].TokenId].data<float>().ToArray(), first[0]);
+        Assert.All(Enumerable.Range(1, 2), layer => Assert.NotEqual(first[layer], second[layer])); // …then context moves it
         var cosine = report.Pairs.Single().CosineByLayer;
         Assert.Equal(3, cosine.Length);                                             // embedding, block 1, block 2
         Assert.Equal(1.0, cosine[0], 6);                                            // static embedding: identical
