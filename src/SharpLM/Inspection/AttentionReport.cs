@@ -37,7 +37,7 @@ public sealed partial class Inspector
         {
             var w = captured[layers[li]];
             int heads = (int)w.shape[0], T = (int)w.shape[1];
-            var flat = w.data<float>().ToArray();
+            var flat = w.contiguous().data<float>().ToArray();
             weights[li] = new float[heads][][];
             for (int h = 0; h < heads; h++)
             {

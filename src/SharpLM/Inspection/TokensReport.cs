@@ -19,11 +19,12 @@ public sealed partial class Inspector
         using var noGrad = no_grad();
         var (ids, offset) = EncodeWithBos(text);
         var (_, logits) = Run(ids);                                                              // (T, V)
-        var logProbs = logits.log_softmax(-1);                                                   // (T, V)
         // Surprisal of token t is read at position t−1; without BOS the first token has none.
+        var next = tensor(ids[1..].Select(i => (long)i).ToArray()).unsqueeze(1);                // (T−1, 1)
+        var nats = -logits[..^1].log_softmax(-1).gather(1, next).squeeze(1);                    // (T−1)
+        var known = nats.to_type(ScalarType.Float64).data<double>().Select(n => n / Math.Log(2)).ToArray();
         var bits = new double?[ids.Length];
-        for (int t = Math.Max(1, offset); t < ids.Length; t++)
-            bits[t] = -logProbs[t - 1, ids[t]].item<float>() / Math.Log(2);
+        for (int t = 1; t < ids.Length; t++) bits[t] = known[t - 1];
         var rows = new List<TokenRow>();
         int position = offset;
         foreach (var span in TokenView.Spans(Tokenizer, ids.AsSpan(offset)))
@@ -34,7 +35,6 @@ public sealed partial class Inspector
             rows.Add(new TokenRow(rows.Count, [.. span.Ids], span.ByteStart, span.ByteEnd, span.Text,
                 sum is { } s ? Math.Pow(2, -s) : null, sum));
         }
-        var known = bits.Where(b => b.HasValue).Select(b => b!.Value).ToArray();
         return new TokensReport(text, ids.Length - offset, text.EnumerateRunes().Count(), System.Text.Encoding.UTF8.GetByteCount(text),
             rows.ToArray(), known.Length > 0 ? known.Average() : double.NaN);
     }
