@@ -17,7 +17,7 @@ public static class Charts
         int[] heads = head is { } one ? [one] : Enumerable.Range(0, report.Heads).ToArray();
         int columns = (int)Math.Ceiling(Math.Sqrt(heads.Length)), rows = (heads.Length + columns - 1) / columns;  // near-square grid
         var labels = Labels(report.Tokens, report.Ids);
-        var plots = heads.Select(hd => AttentionPlot(report.Weights[li][hd], labels, $"layer {layer} · head {hd}")).ToArray();
+        var plots = heads.Select(hd => AttentionPlot(report.Weights[li][hd], labels, $"layer {layer}, head {hd}")).ToArray();
         WriteGrid(path, plots, columns, rows, cellWidth, cellHeight);
     }
 
@@ -27,7 +27,7 @@ public static class Charts
         var data = new double[T, T];
         for (int q = 0; q < T; q++)
             for (int k = 0; k < T; k++) data[q, k] = weights[q][k];
-        var plot = NewPlot(title);
+        var plot = NewPlot(title, title);
         var heatmap = plot.Add.Heatmap(data);
         heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
         heatmap.ManualRange = new ScottPlot.Range(0, 1);
@@ -48,12 +48,15 @@ public static class Charts
     /// <summary>A line per sentence pair: cosine similarity of the word's vectors at each layer.</summary>
     public static void Context(ContextReport report, string path, int width = 800, int height = 500)
     {
-        var plot = NewPlot($"'{report.Word}' in different contexts: cosine similarity per layer");
+        var token = report.Sentences[0];
+        var plot = NewPlot($"'{report.Word}' in different contexts: cosine similarity per layer",
+            $"token #{token.TokenId} in different contexts: cosine similarity per layer");
+        string Name(int i) => ChartFont.CanDraw(report.Sentences[i].Sentence) ? Short(report.Sentences[i].Sentence) : $"sentence {i}";
         var xs = Enumerable.Range(0, report.LayerNames.Length).Select(i => (double)i).ToArray();
         foreach (var pair in report.Pairs)
         {
             var line = plot.Add.Scatter(xs, pair.CosineByLayer);
-            line.LegendText = $"{Short(report.Sentences[pair.A].Sentence)} ↔ {Short(report.Sentences[pair.B].Sentence)}";
+            line.LegendText = $"{Name(pair.A)} ↔ {Name(pair.B)}";
             line.LineWidth = 2;
             line.MarkerSize = 7;
         }
@@ -68,7 +71,7 @@ public static class Charts
     /// <summary>Grouped bars for the top tokens: probability at T=1, at the chosen temperature, after top-k and after top-p.</summary>
     public static void Next(NextTokenReport report, string path, int width = 900, int height = 500)
     {
-        var plot = NewPlot($"next token after \"{Short(report.Text)}\"");
+        var plot = NewPlot($"next token after \"{Short(report.Text)}\"", "next token");
         (string Name, Func<NextTokenRow, double> Value)[] series =
         [
             ("T = 1", r => r.Probability),
@@ -92,11 +95,12 @@ public static class Charts
         Write(path, plot, width, height);
     }
 
-    static Plot NewPlot(string title)
+    /// <summary>A plot in the CJK font when there is one, titled <paramref name="title"/> or, if the font cannot draw it, <paramref name="plainTitle"/>.</summary>
+    static Plot NewPlot(string title, string plainTitle)
     {
         var plot = new Plot();
         if (ChartFont.CjkFont is { } font) plot.Font.Set(font);
-        plot.Title(ChartFont.CanDraw(title) ? title : "(title needs a CJK font)");
+        plot.Title(ChartFont.CanDraw(title) ? title : plainTitle);
         return plot;
     }
 
