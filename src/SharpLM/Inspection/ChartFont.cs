@@ -10,7 +10,7 @@ namespace SharpLM.Inspection;
 public static class ChartFont
 {
     const string Name = "SharpLM CJK";
-    static readonly Lazy<(string Name, SKTypeface Typeface)?> Registered = new(Register);
+    static readonly Lazy<(string File, SKTypeface Typeface)?> Registered = new(Register);
 
     static readonly string[] KnownFiles =
     [
@@ -23,7 +23,7 @@ public static class ChartFont
     ];
 
     /// <summary>The registered font's name, or null when no font with Chinese glyphs exists on this machine.</summary>
-    public static string? CjkFont => Registered.Value?.Name;
+    public static string? CjkFont => Registered.Value is null ? null : Name;
 
     /// <summary>Said once beside a chart when labels fall back to ids.</summary>
     public const string Note = "no font with Chinese glyphs found (install fonts-noto-cjk): tokens the chart font cannot draw are labelled by id";
@@ -32,18 +32,26 @@ public static class ChartFont
     public static bool CanDraw(string text) =>
         (Registered.Value?.Typeface ?? ScottPlot.Fonts.GetTypeface(ScottPlot.Fonts.Default, false, false)).ContainsGlyphs(text);
 
-    static (string Name, SKTypeface Typeface)? Register()
-    {
-        foreach (var file in KnownFiles.Concat(FontconfigFiles()).Where(File.Exists))
+    /// <summary>The CJK font file charts use (its bounding box patched in memory), or null.</summary>
+    public static string? CjkFontFile => Registered.Value?.File;
+
+    /// <summary>The first existing font file among <paramref name="files"/> that has Chinese glyphs, or null.</summary>
+    public static string? FirstWithChineseGlyphs(IEnumerable<string> files) =>
+        files.Where(File.Exists).FirstOrDefault(file =>
         {
-            using (var probe = SKTypeface.FromFile(file))
-                if (probe is null || !probe.ContainsGlyph('中')) continue;
-            var typeface = SKTypeface.FromData(SKData.CreateCopy(WithTextBoundingBox(File.ReadAllBytes(file))));
-            if (typeface is null) continue;
-            ScottPlot.Fonts.FontResolvers.Add(new Resolver(typeface));
-            return (Name, typeface);
-        }
-        return null;
+            using var probe = SKTypeface.FromFile(file);
+            return probe is not null && probe.ContainsGlyph('中');
+        });
+
+    /// <summary>The CJK typeface as charts draw with it: line-height bounding box, see <see cref="WithTextBoundingBox"/>.</summary>
+    public static SKTypeface? Load(string file) => SKTypeface.FromData(SKData.CreateCopy(WithTextBoundingBox(File.ReadAllBytes(file))));
+
+    static (string File, SKTypeface Typeface)? Register()
+    {
+        var file = FirstWithChineseGlyphs(KnownFiles.Concat(FontconfigFiles()));
+        if (file is null || Load(file) is not { } typeface) return null;
+        ScottPlot.Fonts.FontResolvers.Add(new Resolver(typeface));
+        return (file, typeface);
     }
 
     /// <summary>

@@ -44,4 +44,27 @@ public class ChartTests
         Assert.Throws<SharpLM.Core.SharpLmException>(() => Charts.Attention(attention, 1, head: null, dir["x.png"]));
         Assert.False(File.Exists(dir["x.png"]));
     }
+
+    [Fact]
+    public void Files_without_chinese_glyphs_are_not_taken_as_a_cjk_font()
+    {
+        using var dir = new TempDir();
+        File.WriteAllBytes(dir["broken.ttf"], [0, 1, 0, 0, 0, 0]);
+        Assert.Null(ChartFont.FirstWithChineseGlyphs([dir["missing.ttc"], dir["broken.ttf"]]));
+    }
+
+    [Fact]
+    public void The_cjk_font_is_drawn_with_a_line_height_bounding_box_so_labels_do_not_drift()
+    {
+        // CI installs fonts-noto-cjk; without a CJK font charts fall back to ids and there is nothing to patch.
+        if (ChartFont.CjkFontFile is not { } file) return;
+        using var original = SkiaSharp.SKTypeface.FromFile(file);
+        using var patched = ChartFont.Load(file)!;
+        using var before = new SkiaSharp.SKFont(original, 100);
+        using var after = new SkiaSharp.SKFont(patched, 100);
+        Assert.True(before.Metrics.Bottom > before.Metrics.Descent + 1);              // the problem: a box taller than the text
+        Assert.Equal(after.Metrics.Descent, after.Metrics.Bottom, 1);
+        Assert.Equal(after.Metrics.Ascent, after.Metrics.Top, 1);
+        Assert.True(patched.ContainsGlyph('苹'));
+    }
 }
