@@ -9,6 +9,7 @@ namespace SharpLM.Inspection;
 /// The glass box: one trained model and its tokenizer, with read-only views of what happens inside — tokens and
 /// surprisal, embeddings, contextual vectors, attention, the next-token distribution and the logit lens.
 /// Every view prepends BOS (as documents are trained) so the first token also has a prediction and a context.
+/// The inspector owns the model: disposing it disposes the model.
 /// </summary>
 public sealed partial class Inspector : IDisposable
 {
