@@ -19,5 +19,6 @@ public static class Program
     [
         InfoCommand.Build(),
         WorldCommand.Build(),
+        InspectCommand.Build(),
     ];
 }

@@ -256,6 +256,9 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         return model.norm.forward(x);                                                           // (B, T, C)
     }
 
+    /// <summary>The final norm alone, for a residual stream (B, T, C) taken from <see cref="Hidden"/>'s layerOutputs (logit lens).</summary>
+    public Tensor FinalNorm(Tensor residual) => model.norm.forward(residual);
+
     /// <summary>Logits (B, T, V) from hidden states, in fp32.</summary>
     public Tensor Logits(Tensor hidden) => Linear(hidden, lm_head?.weight ?? model.embed_tokens.weight!, ComputeType).to_type(ScalarType.Float32);
 

@@ -1,8 +1,173 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.ML.Tokenizers;
+using SharpLM.Core;
+
 namespace SharpLM.Tokenization;
 
-// PLACEHOLDER: the tokenizer work replaces this file with the tiktoken-backed byte-level BPE tokenizer.
-public sealed class BpeTokenizer
+/// <summary>
+/// Byte-level BPE over a tiktoken rank file. Encoding runs through Microsoft.ML.Tokenizers' <see cref="TiktokenTokenizer"/>
+/// with our own pre-tokenizer (<see cref="ChunkSplitter"/>: regex, then the length cap); special tokens are split out
+/// here rather than handed to that library, whose pre-tokenizer only recognises them while they sit in its LRU cache.
+/// Files: <c>tokenizer.tiktoken</c> (readable by any tiktoken) and <c>tokenizer.json</c> (pattern, specials, training).
+/// </summary>
+public sealed class BpeTokenizer : Tokenizer
 {
     public const string Kind = "bpe";
-    internal static Tokenizer LoadFrom(string dir) => throw new NotImplementedException(dir);
+    public const string RankFile = "tokenizer.tiktoken";
+
+    readonly TiktokenTokenizer _tiktoken;
+    readonly byte[][] _bytes;                 // id → bytes, ordinary ranks then specials
+    readonly Dictionary<string, int> _specials;
+    readonly Regex _specialRegex;
+    readonly byte[] _rankFile;
+    readonly JsonObject? _training;
+
+    internal BpeTokenizer(IReadOnlyList<byte[]> ranks, IReadOnlyDictionary<string, int> specials, ChunkSplitter splitter,
+        JsonObject? training = null)
+    {
+        Splitter = splitter;
+        RankCount = ranks.Count;
+        _training = training;
+        _specials = new Dictionary<string, int>(specials, StringComparer.Ordinal);
+        var size = Math.Max(ranks.Count, specials.Count == 0 ? 0 : specials.Values.Max() + 1);
+        _bytes = new byte[size][];
+        for (int i = 0; i < ranks.Count; i++) _bytes[i] = ranks[i];
+        foreach (var (text, id) in specials)
+        {
+            if (id < ranks.Count || _bytes[id] is not null)
+                throw new SharpLmException($"special token {text} has id {id}, which is not above the last rank ({ranks.Count - 1}) or repeats another special");
+            _bytes[id] = Encoding.UTF8.GetBytes(text);
+        }
+        for (int i = 0; i < size; i++) _bytes[i] ??= [];
+        _specialRegex = new Regex(string.Join("|", specials.Keys.OrderByDescending(k => k.Length).Select(Regex.Escape)),
+            RegexOptions.CultureInvariant);
+        _rankFile = TiktokenRanks.Serialize(ranks);
+        using var stream = new MemoryStream(_rankFile, writable: false);
+        _tiktoken = TiktokenTokenizer.Create(stream, new SplitterPreTokenizer(splitter), normalizer: null, specialTokens: null);
+    }
+
+    /// <summary>Pattern and length cap of the pre-tokenizer.</summary>
+    public ChunkSplitter Splitter { get; }
+
+    /// <summary>What training read and produced, when this instance was just trained (not stored on load).</summary>
+    public BpeTrainingSummary? Training { get; init; }
+
+    /// <summary>Number of ordinary tokens (ranks); specials follow.</summary>
+    public int RankCount { get; }
+
+    public override int VocabSize => _bytes.Length;
+    public override IReadOnlyDictionary<string, int> SpecialTokenIds => _specials;
+
+    /// <summary>
+    /// Encodes text. Lone UTF-16 surrogates become U+FFFD first (as in tiktoken), so they decode as one U+FFFD.
+    /// </summary>
+    public override int[] Encode(string text, bool allowSpecial = false)
+    {
+        text = ChunkSplitter.ReplaceLoneSurrogates(text);
+        if (!allowSpecial) return [.. _tiktoken.EncodeToIds(text, considerPreTokenization: true, considerNormalization: false)];
+        var ids = new List<int>(text.Length / 3 + 4);
+        int at = 0;
+        foreach (var m in _specialRegex.EnumerateMatches(text))
+        {
+            if (m.Index > at) ids.AddRange(_tiktoken.EncodeToIds(text.AsSpan(at, m.Index - at), true, false));
+            ids.Add(_specials[text.Substring(m.Index, m.Length)]);
+            at = m.Index + m.Length;
+        }
+        if (at < text.Length) ids.AddRange(_tiktoken.EncodeToIds(text.AsSpan(at), true, false));
+        return [.. ids];
+    }
+
+    public override byte[] TokenBytes(int id) =>
+        (uint)id < (uint)_bytes.Length && _bytes[id].Length > 0
+            ? _bytes[id]
+            : throw new SharpLmException($"token id {id} is outside the vocabulary (size {VocabSize})");
+
+    public override string Decode(ReadOnlySpan<int> ids)
+    {
+        int total = 0;
+        foreach (var id in ids) total += TokenBytes(id).Length;
+        var buffer = new byte[total];
+        int at = 0;
+        foreach (var id in ids)
+        {
+            _bytes[id].CopyTo(buffer, at);
+            at += _bytes[id].Length;
+        }
+        return Encoding.UTF8.GetString(buffer);
+    }
+
+    public override void Save(string dir)
+    {
+        AtomicFile.WriteAllBytes(Path.Combine(dir, RankFile), _rankFile);
+        var json = new JsonObject
+        {
+            ["kind"] = Kind,
+            ["vocab_size"] = VocabSize,
+            ["pattern"] = Splitter.Pattern,
+            ["max_pretoken_bytes"] = Splitter.MaxBytes,
+            ["ranks"] = RankCount,
+            ["special_tokens"] = new JsonObject(_specials.OrderBy(kv => kv.Value)
+                .Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
+        };
+        if (_training is not null) json["training"] = _training.DeepClone();
+        AtomicFile.WriteAllText(Path.Combine(dir, DescriptorFile), json.ToJsonString(JsonOptions) + "\n");
+    }
+
+    internal static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    internal static Tokenizer LoadFrom(string dir)
+    {
+        var descriptor = Path.Combine(dir, DescriptorFile);
+        var rankPath = Path.Combine(dir, RankFile);
+        var node = JsonNode.Parse(File.ReadAllText(descriptor))?.AsObject()
+                   ?? throw SharpLmException.At(descriptor, null, null, "empty file");
+        string pattern = Field(node, descriptor, "pattern", n => n.GetValue<string>());
+        int maxBytes = Field(node, descriptor, "max_pretoken_bytes", n => n.GetValue<int>());
+        var specials = Field(node, descriptor, "special_tokens", n => n.AsObject()
+            .ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<int>(), StringComparer.Ordinal));
+        if (!File.Exists(rankPath)) throw new SharpLmException($"{rankPath}: file not found");
+        var ranks = TiktokenRanks.Parse(rankPath, File.ReadAllBytes(rankPath));
+        if (specials.Values.Distinct().Count() != specials.Count)
+            throw SharpLmException.At(descriptor, null, "special_tokens", "two special tokens share an id");
+        foreach (var (text, id) in specials)
+            if (id < ranks.Count)
+                throw SharpLmException.At(descriptor, null, $"special_tokens.{text}",
+                    $"id {id} collides with rank {id} of {rankPath} (specials must come after the last rank, {ranks.Count - 1})");
+        return new BpeTokenizer(ranks, specials, new ChunkSplitter(pattern, maxBytes), node["training"]?.AsObject().DeepClone().AsObject());
+    }
+
+    static T Field<T>(JsonObject node, string path, string name, Func<JsonNode, T> read)
+    {
+        try
+        {
+            return node[name] is { } n ? read(n) : throw SharpLmException.At(path, null, name, "missing");
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw SharpLmException.At(path, null, name, $"wrong type: {e.Message}");
+        }
+    }
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"bpe tokenizer ({VocabSize} ids)");
+
+    /// <summary>Adapts <see cref="ChunkSplitter"/> to Microsoft.ML.Tokenizers' pre-tokenizer interface.</summary>
+    sealed class SplitterPreTokenizer(ChunkSplitter splitter) : PreTokenizer
+    {
+        public override IEnumerable<(int Offset, int Length)> PreTokenize(string text) => PreTokenize(text.AsSpan());
+
+        public override IEnumerable<(int Offset, int Length)> PreTokenize(ReadOnlySpan<char> text)
+        {
+            var chunks = new List<(int Offset, int Length)>(text.Length / 4 + 1);
+            splitter.Split(text, chunks);
+            return chunks;
+        }
+    }
 }

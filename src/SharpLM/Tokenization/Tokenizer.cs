@@ -31,6 +31,18 @@ public abstract class Tokenizer
     /// <summary>Encodes text. With <paramref name="allowSpecial"/>, special-token text in the input becomes its id.</summary>
     public abstract int[] Encode(string text, bool allowSpecial = false);
 
+    /// <summary>
+    /// Encodes many documents in parallel (one document per task, results in input order). Tokenizers are immutable,
+    /// so <see cref="Encode"/> is safe from several threads. <paramref name="threads"/>: 0 = all cores.
+    /// </summary>
+    public int[][] EncodeBatch(IReadOnlyList<string> texts, bool allowSpecial = false, int threads = 0)
+    {
+        var result = new int[texts.Count][];
+        var options = new ParallelOptions { MaxDegreeOfParallelism = threads <= 0 ? Environment.ProcessorCount : threads };
+        Parallel.For(0, texts.Count, options, i => result[i] = Encode(texts[i], allowSpecial));
+        return result;
+    }
+
     /// <summary>The raw bytes one token stands for (UTF-8 of a special token's text). A token may hold part of a character.</summary>
     public abstract byte[] TokenBytes(int id);
 
