@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using SharpLM.Data;
+using SharpLM.Tokenization;
+
+namespace SharpLM.Bench;
+
+/// <summary>
+/// Tokenizer training time on a corpus folder, then encoding throughput (MB of UTF-8 per second) of the trained tokenizer
+/// and of cl100k_base, on one thread and on all cores (documents in parallel through <see cref="Tokenizer.EncodeBatch"/>).
+/// </summary>
+static class TokenizerBenchmark
+{
+    public static int Run(string[] args)
+    {
+        var data = Option(args, "--data") ?? FindPretrainData();
+        int vocab = int.Parse(Option(args, "--vocab-size") ?? "4096", CultureInfo.InvariantCulture);
+        Console.WriteLine($"corpus {data}, vocab {vocab}, {Environment.ProcessorCount} cores, load {LoadAverage()}");
+
+        var clock = Stopwatch.StartNew();
+        var trained = BpeTrainer.TrainOnFiles([data], new BpeTrainingOptions(vocab));
+        var train = clock.Elapsed.TotalSeconds;
+        var t = trained.Training!;
+        Console.WriteLine($"train: {train:F2} s total ({t.CountSeconds:F2} s counting {t.Bytes / 1e6:F1} MB, " +
+                          $"{t.UniqueChunks:N0} unique chunks; {t.MergeSeconds:F2} s for {t.Merges:N0} merges)");
+
+        var docs = CorpusReader.ReadDocuments([data]).Select(d => d.Text).ToList();
+        double mb = docs.Sum(d => (double)Encoding.UTF8.GetByteCount(d)) / 1e6;
+        Console.WriteLine($"encode: {docs.Count:N0} documents, {mb:F1} MB");
+        Console.WriteLine("| tokenizer | threads | MB/s | tokens | bytes/token |");
+        Console.WriteLine("|---|---|---|---|---|");
+        foreach (var (name, tok) in new (string, Tokenizer)[] { ($"ours ({vocab})", trained), ("cl100k_base", PublishedEncodings.Load("cl100k_base")) })
+        {
+            tok.EncodeBatch(docs.Take(200).ToList()); // JIT and regex warm-up
+            foreach (var threads in new[] { 1, Environment.ProcessorCount })
+            {
+                clock.Restart();
+                var ids = tok.EncodeBatch(docs, threads: threads);
+                var seconds = clock.Elapsed.TotalSeconds;
+                long tokens = ids.Sum(x => (long)x.Length);
+                Console.WriteLine($"| {name} | {threads} | {mb / seconds:F1} | {tokens:N0} | {mb * 1e6 / tokens:F2} |");
+            }
+        }
+        Console.WriteLine($"load after: {LoadAverage()}");
+        return 0;
+    }
+
+    static string? Option(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    static string FindPretrainData()
+    {
+        for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "shared", "data", "pretrain");
+            if (Directory.Exists(candidate)) return candidate;
+        }
+        throw new DirectoryNotFoundException("shared/data/pretrain not found above the current folder; pass --data DIR");
+    }
+
+    static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
+}
