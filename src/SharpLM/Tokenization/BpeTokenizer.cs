@@ -45,7 +45,10 @@ public sealed class BpeTokenizer : Tokenizer
             _bytes[id] = Encoding.UTF8.GetBytes(text);
         }
         for (int i = 0; i < size; i++) _bytes[i] ??= [];
-        _specialRegex = new Regex(string.Join("|", specials.Keys.OrderByDescending(k => k.Length).Select(Regex.Escape)),
+        // Longest first, so a special that is a prefix of another never wins; "(?!)" (never matches) when there are none.
+        _specialRegex = new Regex(specials.Count == 0
+                ? "(?!)"
+                : string.Join("|", specials.Keys.OrderByDescending(k => k.Length).Select(Regex.Escape)),
             RegexOptions.CultureInvariant);
         _rankFile = TiktokenRanks.Serialize(ranks);
         using var stream = new MemoryStream(_rankFile, writable: false);
