@@ -102,8 +102,11 @@ public sealed class BpeTokenizer : Tokenizer
             if (!cache.Lookup.TryGetValue(chunk, out var chunkIds))
             {
                 chunkIds = [.. _tiktoken.EncodeToIds(chunk, considerPreTokenization: false, considerNormalization: false)];
-                if (cache.Ids.Count >= ChunkCache.Capacity) cache.Ids.Clear(); // crude bound; refills with the common chunks
-                cache.Ids[chunk.ToString()] = chunkIds;
+                if (chunk.Length <= ChunkCache.MaxChunkChars) // long chunks (runs of Chinese) rarely repeat
+                {
+                    if (cache.Ids.Count >= ChunkCache.Capacity) cache.Ids.Clear(); // crude bound; refills with common chunks
+                    cache.Ids[chunk.ToString()] = chunkIds;
+                }
             }
             ids.AddRange(chunkIds);
         }
@@ -188,7 +191,8 @@ public sealed class BpeTokenizer : Tokenizer
 
     sealed class ChunkCache
     {
-        public const int Capacity = 1 << 18;
+        public const int Capacity = 1 << 16;
+        public const int MaxChunkChars = 16;
         public readonly Dictionary<string, int[]> Ids = new(StringComparer.Ordinal);
         public readonly Dictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> Lookup;
         public readonly List<(int Offset, int Length)> Chunks = [];
