@@ -20,5 +20,7 @@ public static class Program
         InfoCommand.Build(),
         WorldCommand.Build(),
         InspectCommand.Build(),
+        TokenizerCommand.Build(),
+        TokenizeCommand.Build(),
     ];
 }

@@ -16,6 +16,6 @@ public static class SharedData
         throw new DirectoryNotFoundException($"shared/data not found in any folder above {AppContext.BaseDirectory}");
     });
 
-    /// <summary>Full path of a file or folder under shared/data, e.g. "pretrain/en/tinyshakespeare.txt".</summary>
-    public static string Path(string relative) => System.IO.Path.Combine(Root.Value, relative);
+    /// <summary>Full path of a file or folder under shared/data, e.g. ("pretrain", "en", "tinyshakespeare.txt").</summary>
+    public static string Path(params string[] parts) => System.IO.Path.Combine([Root.Value, .. parts]);
 }

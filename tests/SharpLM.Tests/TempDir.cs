@@ -9,6 +9,14 @@ public sealed class TempDir : IDisposable
 
     public string this[string relative] => System.IO.Path.Combine(Path, relative);
 
+    /// <summary>The path of <paramref name="name"/> inside the folder, written with <paramref name="content"/> when given.</summary>
+    public string File(string name, string? content = null)
+    {
+        var path = this[name];
+        if (content is not null) System.IO.File.WriteAllText(path, content);
+        return path;
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);

@@ -9,9 +9,10 @@ using SharpLM.Core;
 namespace SharpLM.Tokenization;
 
 /// <summary>
-/// Byte-level BPE over a tiktoken rank file. Encoding runs through Microsoft.ML.Tokenizers' <see cref="TiktokenTokenizer"/>
-/// with our own pre-tokenizer (<see cref="ChunkSplitter"/>: regex, then the length cap); special tokens are split out
-/// here rather than handed to that library, whose pre-tokenizer only recognises them while they sit in its LRU cache.
+/// Byte-level BPE over a tiktoken rank file. We pre-tokenize (<see cref="ChunkSplitter"/>: regex, then the length cap)
+/// and Microsoft.ML.Tokenizers' <see cref="TiktokenTokenizer"/> encodes each chunk. Special tokens are split out here
+/// rather than handed to that library, whose pre-tokenizer only recognises them while they sit in its LRU cache.
+/// Each thread keeps its own chunk → ids cache, so parallel encoding does not contend on the library's locked cache.
 /// Files: <c>tokenizer.tiktoken</c> (readable by any tiktoken) and <c>tokenizer.json</c> (pattern, specials, training).
 /// </summary>
 public sealed class BpeTokenizer : Tokenizer
@@ -25,6 +26,7 @@ public sealed class BpeTokenizer : Tokenizer
     readonly Regex _specialRegex;
     readonly byte[] _rankFile;
     readonly JsonObject? _training;
+    readonly ThreadLocal<ChunkCache> _cache = new(() => new ChunkCache());
 
     internal BpeTokenizer(IReadOnlyList<byte[]> ranks, IReadOnlyDictionary<string, int> specials, ChunkSplitter splitter,
         JsonObject? training = null)
@@ -43,11 +45,15 @@ public sealed class BpeTokenizer : Tokenizer
             _bytes[id] = Encoding.UTF8.GetBytes(text);
         }
         for (int i = 0; i < size; i++) _bytes[i] ??= [];
-        _specialRegex = new Regex(string.Join("|", specials.Keys.OrderByDescending(k => k.Length).Select(Regex.Escape)),
+        // Longest first, so a special that is a prefix of another never wins; "(?!)" (never matches) when there are none.
+        _specialRegex = new Regex(specials.Count == 0
+                ? "(?!)"
+                : string.Join("|", specials.Keys.OrderByDescending(k => k.Length).Select(Regex.Escape)),
             RegexOptions.CultureInvariant);
         _rankFile = TiktokenRanks.Serialize(ranks);
         using var stream = new MemoryStream(_rankFile, writable: false);
-        _tiktoken = TiktokenTokenizer.Create(stream, new SplitterPreTokenizer(splitter), normalizer: null, specialTokens: null);
+        // Our per-thread cache answers repeated chunks, so the library's locked LRU cache is kept minimal.
+        _tiktoken = TiktokenTokenizer.Create(stream, preTokenizer: null, normalizer: null, specialTokens: null, cacheSize: 1);
     }
 
     /// <summary>Pattern and length cap of the pre-tokenizer.</summary>
@@ -68,17 +74,42 @@ public sealed class BpeTokenizer : Tokenizer
     public override int[] Encode(string text, bool allowSpecial = false)
     {
         text = ChunkSplitter.ReplaceLoneSurrogates(text);
-        if (!allowSpecial) return [.. _tiktoken.EncodeToIds(text, considerPreTokenization: true, considerNormalization: false)];
-        var ids = new List<int>(text.Length / 3 + 4);
-        int at = 0;
-        foreach (var m in _specialRegex.EnumerateMatches(text))
+        var cache = _cache.Value!;
+        var ids = new List<int>(text.Length / 2 + 4);
+        if (!allowSpecial) EncodeOrdinary(text, cache, ids);
+        else
         {
-            if (m.Index > at) ids.AddRange(_tiktoken.EncodeToIds(text.AsSpan(at, m.Index - at), true, false));
-            ids.Add(_specials[text.Substring(m.Index, m.Length)]);
-            at = m.Index + m.Length;
+            int at = 0;
+            foreach (var m in _specialRegex.EnumerateMatches(text))
+            {
+                EncodeOrdinary(text.AsSpan(at, m.Index - at), cache, ids);
+                ids.Add(_specials[text.Substring(m.Index, m.Length)]);
+                at = m.Index + m.Length;
+            }
+            EncodeOrdinary(text.AsSpan(at), cache, ids);
         }
-        if (at < text.Length) ids.AddRange(_tiktoken.EncodeToIds(text.AsSpan(at), true, false));
         return [.. ids];
+    }
+
+    void EncodeOrdinary(ReadOnlySpan<char> text, ChunkCache cache, List<int> ids)
+    {
+        if (text.IsEmpty) return;
+        cache.Chunks.Clear();
+        Splitter.Split(text, cache.Chunks);
+        foreach (var (offset, length) in cache.Chunks)
+        {
+            var chunk = text.Slice(offset, length);
+            if (!cache.Lookup.TryGetValue(chunk, out var chunkIds))
+            {
+                chunkIds = [.. _tiktoken.EncodeToIds(chunk, considerPreTokenization: false, considerNormalization: false)];
+                if (chunk.Length <= ChunkCache.MaxChunkChars) // long chunks (runs of Chinese) rarely repeat
+                {
+                    if (cache.Ids.Count >= ChunkCache.Capacity) cache.Ids.Clear(); // crude bound; refills with common chunks
+                    cache.Ids[chunk.ToString()] = chunkIds;
+                }
+            }
+            ids.AddRange(chunkIds);
+        }
     }
 
     public override byte[] TokenBytes(int id) =>
@@ -158,16 +189,13 @@ public sealed class BpeTokenizer : Tokenizer
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"bpe tokenizer ({VocabSize} ids)");
 
-    /// <summary>Adapts <see cref="ChunkSplitter"/> to Microsoft.ML.Tokenizers' pre-tokenizer interface.</summary>
-    sealed class SplitterPreTokenizer(ChunkSplitter splitter) : PreTokenizer
+    sealed class ChunkCache
     {
-        public override IEnumerable<(int Offset, int Length)> PreTokenize(string text) => PreTokenize(text.AsSpan());
-
-        public override IEnumerable<(int Offset, int Length)> PreTokenize(ReadOnlySpan<char> text)
-        {
-            var chunks = new List<(int Offset, int Length)>(text.Length / 4 + 1);
-            splitter.Split(text, chunks);
-            return chunks;
-        }
+        public const int Capacity = 1 << 16;
+        public const int MaxChunkChars = 16;
+        public readonly Dictionary<string, int[]> Ids = new(StringComparer.Ordinal);
+        public readonly Dictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> Lookup;
+        public readonly List<(int Offset, int Length)> Chunks = [];
+        public ChunkCache() => Lookup = Ids.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using SharpLM.Core;
 
@@ -42,7 +43,10 @@ sealed class ChunkCounter(ChunkSplitter splitter)
         {
             batches.CompleteAdding();
             try { Task.WaitAll(workers); }
-            catch (AggregateException e) when (e.InnerExceptions.Count > 0) { throw e.InnerExceptions[0]; }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                ExceptionDispatchInfo.Throw(e.InnerExceptions[0]); // keep the worker's stack trace
+            }
         }
         var parts = workers.Select(w => w.Result).ToList();
         var counts = parts.MaxBy(p => p.Counts.Count)!.Counts;

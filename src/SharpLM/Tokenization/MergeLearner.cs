@@ -20,8 +20,8 @@ sealed class MergeLearner
     readonly int[][] _words;
     readonly int[] _lengths;
     readonly long[] _freq;
-    readonly Dictionary<long, long> _pairCounts = new();
-    readonly Dictionary<long, List<int>> _pairWords = new();
+    readonly Dictionary<long, long> _pairCounts = new(PairComparer.Instance);
+    readonly Dictionary<long, List<int>> _pairWords = new(PairComparer.Instance);
     readonly PriorityQueue<long, (long Count, long Pair)> _queue = new(Comparer<(long Count, long Pair)>.Create(
         (x, y) => x.Count != y.Count ? y.Count.CompareTo(x.Count) : x.Pair.CompareTo(y.Pair)));
 
@@ -70,7 +70,7 @@ sealed class MergeLearner
         var ids = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int b = 0; b < 256; b++) ids[Latin1(vocab[b])] = b;
         var merges = new List<(int, int, int)>();
-        var delta = new Dictionary<long, long>();
+        var delta = new Dictionary<long, long>(PairComparer.Instance);
         while (vocab.Count < targetTokens && _queue.TryDequeue(out var pair, out var queued))
         {
             if (!_pairCounts.TryGetValue(pair, out var count) || count != queued.Count) continue; // stale entry
@@ -102,31 +102,59 @@ sealed class MergeLearner
         return new Result(vocab, merges);
     }
 
-    // Replaces every (left, right) in word w by id, left to right, and records the pair-count changes in delta.
+    // Replaces every (left, right) in word w by id, left to right, and records the pair-count changes in delta. Only the
+    // neighbours of each occurrence change; "prev" is read from the already-rewritten part, so for back-to-back
+    // occurrences (a b a b) the (id, a) added on the right of one is taken back on the left of the next.
     void MergeWord(int w, int left, int right, int id, Dictionary<long, long> delta)
     {
         var word = _words[w];
         int n = _lengths[w];
-        int first = -1;
-        for (int i = 0; i + 1 < n; i++)
-            if (word[i] == left && word[i + 1] == right) { first = i; break; }
-        if (first < 0) return; // the chunk lost this pair to an earlier merge
         long f = _freq[w];
-        for (int i = 0; i + 1 < n; i++) CollectionsMarshal.GetValueRefOrAddDefault(delta, Key(word[i], word[i + 1]), out _) -= f;
-        int o = first;
-        for (int i = first; i < n; o++)
+        // Most of a long chunk (a run of Chinese) holds no occurrence: find the first with a vectorised search.
+        int i = 0;
+        while (true)
         {
-            if (i + 1 < n && word[i] == left && word[i + 1] == right) { word[o] = id; i += 2; }
-            else word[o] = word[i++];
+            int at = word.AsSpan(i, n - i).IndexOf(left);
+            if (at < 0) return; // the chunk lost this pair to an earlier merge
+            i += at;
+            if (i + 1 < n && word[i + 1] == right) break;
+            i++;
         }
-        _lengths[w] = n = o;
-        for (int i = 0; i + 1 < n; i++)
+        int o = i;
+        while (i < n)
         {
-            var p = Key(word[i], word[i + 1]);
-            CollectionsMarshal.GetValueRefOrAddDefault(delta, p, out _) += f;
-            if (word[i] == id || word[i + 1] == id) AddWord(p, w);
+            if (i + 1 < n && word[i] == left && word[i + 1] == right)
+            {
+                if (o > 0)
+                {
+                    int prev = word[o - 1];
+                    CollectionsMarshal.GetValueRefOrAddDefault(delta, Key(prev, left), out _) -= f;
+                    CollectionsMarshal.GetValueRefOrAddDefault(delta, Key(prev, id), out _) += f;
+                    AddWord(Key(prev, id), w);
+                }
+                if (i + 2 < n)
+                {
+                    int next = word[i + 2];
+                    CollectionsMarshal.GetValueRefOrAddDefault(delta, Key(right, next), out _) -= f;
+                    CollectionsMarshal.GetValueRefOrAddDefault(delta, Key(id, next), out _) += f;
+                    AddWord(Key(id, next), w);
+                }
+                word[o++] = id;
+                i += 2;
+            }
+            else word[o++] = word[i++];
         }
+        _lengths[w] = o;
     }
 
     static string Latin1(byte[] bytes) => Encoding.Latin1.GetString(bytes);
+
+    // long.GetHashCode is high ^ low, which for (left, right) ids below 2^16 leaves only 65,536 distinct hashes and long
+    // collision chains; a Fibonacci multiply spreads the pairs.
+    sealed class PairComparer : IEqualityComparer<long>
+    {
+        public static readonly PairComparer Instance = new();
+        public bool Equals(long x, long y) => x == y;
+        public int GetHashCode(long pair) => (int)(((ulong)pair * 0x9E3779B97F4A7C15UL) >> 32);
+    }
 }

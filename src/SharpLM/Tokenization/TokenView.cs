@@ -7,7 +7,18 @@ namespace SharpLM.Tokenization;
 /// A displayable piece of tokenized text: one token, or several consecutive tokens merged because they split a
 /// character (a Chinese character over two byte tokens). Byte offsets are into the UTF-8 of the decoded text.
 /// </summary>
-public sealed record TokenSpan(IReadOnlyList<int> Ids, int ByteStart, int ByteEnd, string Text, bool IsSpecial);
+public sealed record TokenSpan(IReadOnlyList<int> Ids, int ByteStart, int ByteEnd, string Text, bool IsSpecial)
+{
+    /// <summary>The text with whitespace and control characters made visible (\n, \t, \u0007), for one-line displays.</summary>
+    public string Printable => string.Concat(Text.Select(c => c switch
+    {
+        '\n' => "\\n",
+        '\r' => "\\r",
+        '\t' => "\\t",
+        _ when char.IsControl(c) => $"\\u{(int)c:X4}",
+        _ => c.ToString(),
+    }));
+}
 
 /// <summary>Text, ids and display spans of one encoding, with the counts a viewer shows.</summary>
 public sealed record TokenizedText(string Text, int[] Ids, IReadOnlyList<TokenSpan> Spans, int Characters, int Bytes);

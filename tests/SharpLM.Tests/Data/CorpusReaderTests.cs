@@ -10,7 +10,7 @@ public class CorpusReaderTests
     [Fact]
     public void Text_paragraphs_concatenate_back_to_the_file()
     {
-        using var tmp = new TempDirectory();
+        using var tmp = new TempDir();
         var text = "\uFEFFFirst line\r\nsecond\n\n\nPara two\n  \nlast without newline";
         var path = tmp.File("a.txt");
         File.WriteAllText(path, text, new UTF8Encoding(false)); // the text starts with a BOM
@@ -23,7 +23,7 @@ public class CorpusReaderTests
     [Fact]
     public void Jsonl_json_and_gzip_are_read_from_a_folder_in_sorted_order()
     {
-        using var tmp = new TempDirectory();
+        using var tmp = new TempDir();
         Directory.CreateDirectory(Path.Combine(tmp.Path, "sub"));
         tmp.File("b.jsonl", "{\"text\":\"one\"}\n\n{\"text\":\"two\",\"id\":2}\n");
         tmp.File("sub/c.json", "[\"three\", {\"text\": \"four\"}]");
@@ -44,7 +44,7 @@ public class CorpusReaderTests
     [Fact]
     public void Malformed_jsonl_names_file_and_line()
     {
-        using var tmp = new TempDirectory();
+        using var tmp = new TempDir();
         var path = tmp.File("bad.jsonl", "{\"text\":\"ok\"}\n{\"text\": 5}\n");
         var e = Assert.Throws<SharpLmException>(() => CorpusReader.ReadDocuments([path]).ToList());
         Assert.Contains($"{path}:2", e.Message);
@@ -56,7 +56,7 @@ public class CorpusReaderTests
     [Fact]
     public void Invalid_utf8_names_file_line_and_byte_offset()
     {
-        using var tmp = new TempDirectory();
+        using var tmp = new TempDir();
         var path = tmp.File("bad.txt");
         File.WriteAllBytes(path, [.. "ok\nab"u8, 0xFF, .. "c\n"u8]);
         var e = Assert.Throws<SharpLmException>(() => CorpusReader.ReadDocuments([path]).ToList());

@@ -10,8 +10,8 @@ public class BpeTokenizerTests
     // One small tokenizer for the class: English and Chinese, so merges span multi-byte characters.
     static readonly Lazy<BpeTokenizer> Trained = new(() =>
     {
-        var en = File.ReadAllText(TestData.Path("pretrain", "en", "tinyshakespeare.txt"))[..100_000];
-        var zh = File.ReadAllText(TestData.Path("pretrain", "zh", "zh_tang_poems_every4th.txt"))[..30_000];
+        var en = File.ReadAllText(SharedData.Path("pretrain", "en", "tinyshakespeare.txt"))[..100_000];
+        var zh = File.ReadAllText(SharedData.Path("pretrain", "zh", "zh_tang_poems_every4th.txt"))[..30_000];
         return BpeTrainer.Train([.. en.Split("\n\n"), .. zh.Split('\n')], new BpeTrainingOptions(1000));
     });
 
@@ -85,7 +85,7 @@ public class BpeTokenizerTests
     [Fact]
     public void Save_and_load_give_the_same_ids()
     {
-        using var tmp = new TempDirectory();
+        using var tmp = new TempDir();
         Tok.Save(tmp.Path);
         var loaded = Tokenizer.Load(tmp.Path);
         var text = "To be, or not to be: 床前明月光 <|bos|>";

@@ -26,8 +26,8 @@ public class BpeTrainerTests
     [Fact]
     public void Same_corpus_gives_byte_identical_files()
     {
-        using var tmp = new TempDirectory();
-        var text = File.ReadAllText(TestData.Path("pretrain", "en", "tinyshakespeare.txt"))[..200_000];
+        using var tmp = new TempDir();
+        var text = File.ReadAllText(SharedData.Path("pretrain", "en", "tinyshakespeare.txt"))[..200_000];
         var docs = text.Split("\n\n");
         string Save(string name, int threads)
         {
@@ -69,8 +69,8 @@ public class BpeTrainerTests
     [Fact]
     public void Shakespeare_and_Tang_poems_compress_better_with_a_larger_vocabulary()
     {
-        var en = File.ReadAllText(TestData.Path("pretrain", "en", "tinyshakespeare.txt"))[..300_000];
-        var zh = File.ReadAllText(TestData.Path("pretrain", "zh", "zh_tang_poems_every4th.txt"))[..100_000]; // ~300 KB
+        var en = File.ReadAllText(SharedData.Path("pretrain", "en", "tinyshakespeare.txt"))[..300_000];
+        var zh = File.ReadAllText(SharedData.Path("pretrain", "zh", "zh_tang_poems_every4th.txt"))[..100_000]; // ~300 KB
         string[] docs = [.. en.Split("\n\n"), .. zh.Split('\n')];
         var sample = en[..20_000] + zh[..7_000];
         double previous = 0;

@@ -6,7 +6,7 @@ namespace SharpLM.Tests.Tokenization;
 /// <summary>Each corruption below hangs, corrupts or crashes Microsoft.ML.Tokenizers 2.0.1; we must reject it first.</summary>
 public class RankFileTests
 {
-    static string SaveTiny(TempDirectory tmp)
+    static string SaveTiny(TempDir tmp)
     {
         BpeTrainer.Train(["aaabdaaabac"], new BpeTrainingOptions(BpeTrainer.MinVocabSize + 4)).Save(tmp.Path);
         return Path.Combine(tmp.Path, BpeTokenizer.RankFile);
@@ -14,7 +14,7 @@ public class RankFileTests
 
     static SharpLmException LoadCorrupted(Func<List<string>, List<string>> edit, string suffix = "\n")
     {
-        using var tmp = new TempDirectory();
+        using var tmp = new TempDir();
         var path = SaveTiny(tmp);
         var lines = File.ReadAllText(path).TrimEnd('\n').Split('\n').ToList();
         File.WriteAllText(path, string.Join("\n", edit(lines)) + suffix);
@@ -26,7 +26,7 @@ public class RankFileTests
     [Fact]
     public void Written_file_has_one_line_per_rank_and_one_final_newline()
     {
-        using var tmp = new TempDirectory();
+        using var tmp = new TempDir();
         var text = File.ReadAllText(SaveTiny(tmp));
         Assert.EndsWith("\n", text);
         Assert.DoesNotContain("\n\n", text);
@@ -61,7 +61,7 @@ public class RankFileTests
     [Fact]
     public void Special_id_inside_the_ranks_is_rejected()
     {
-        using var tmp = new TempDirectory();
+        using var tmp = new TempDir();
         SaveTiny(tmp);
         var json = Path.Combine(tmp.Path, Tokenizer.DescriptorFile);
         File.WriteAllText(json, File.ReadAllText(json).Replace("\"<|bos|>\": 260", "\"<|bos|>\": 259"));
