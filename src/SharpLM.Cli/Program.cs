@@ -20,5 +20,6 @@ public static class Program
         InfoCommand.Build(),
         DataCommand.Build(),
         PretrainCommand.Build(),
+        SftCommand.Build(),
     ];
 }

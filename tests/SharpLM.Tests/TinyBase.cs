@@ -1,3 +1,4 @@
+using SharpLM.Inference;
 using SharpLM.Model;
 using SharpLM.Tokenization;
 using SharpLM.Training;
@@ -26,18 +27,8 @@ public static class TinyBase
     public static string Answer(Gpt model, Tokenizer tokenizer, string question, int max = 40)
     {
         var template = new ChatTemplate(tokenizer);
-        var ids = template.RenderForGeneration([new ChatMessage(ChatMessage.User, question)]).ToList();
-        var answer = new List<int>();
-        using var _ = no_grad();
-        for (int i = 0; i < max && ids.Count < model.Config.ContextLength; i++)
-        {
-            using var scope = NewDisposeScope();
-            var logits = model.forward(tensor(ids.Select(x => (long)x).ToArray(), [1, ids.Count]));   // (1, T, V)
-            int next = (int)logits[0, -1].argmax().item<long>();
-            if (next == template.AssistantEndId) break;
-            ids.Add(next);
-            answer.Add(next);
-        }
-        return tokenizer.Decode(answer.ToArray());
+        var prompt = template.RenderForGeneration([new ChatMessage(ChatMessage.User, question)]);
+        var options = new GenerationOptions(max, SamplingOptions.Greedy, [template.AssistantEndId]);
+        return new SharpLM.Inference.Generator(model, tokenizer).Generate([prompt], options)[0].Text;
     }
 }

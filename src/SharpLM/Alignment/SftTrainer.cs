@@ -53,7 +53,7 @@ public sealed class SftTrainer
 
         // Rows are as long as the longest conversation needs; replayed text uses the whole context.
         var replay = _o.Replay is { Count: > 0 }
-            ? new ReplayText(_o.Replay.Select(File.ReadAllText), tokenizer)
+            ? new ReplayText(CorpusReader.ReadDocuments(_o.Replay).Select(d => d.Text), tokenizer)
             : null;
         int rowTokens = replay is null ? Math.Min(maxTokens, train.Concat(val).Max(c => c.Ids.Length)) : maxTokens;
         int rowsPerStep = Math.Max(1, _o.BatchTokens / (rowTokens - 1));
