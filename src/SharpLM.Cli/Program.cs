@@ -21,5 +21,6 @@ public static class Program
         DataCommand.Build(),
         PretrainCommand.Build(),
         SftCommand.Build(),
+        EvalCommand.Build(),
     ];
 }

@@ -1,6 +1,7 @@
 using SharpLM.Alignment;
 using SharpLM.Core;
 using SharpLM.Data;
+using SharpLM.Evaluation;
 using SharpLM.Model;
 using SharpLM.Tokenization;
 using SharpLM.Training;
@@ -37,6 +38,12 @@ public class SftTrainerTests
         using var loaded = RunFolder.LoadModel(dir["sft"]);
         Assert.NotNull(ChatTemplate.TryLoad(loaded.Dir, loaded.Tokenizer));
         foreach (var (q, a) in Facts) Assert.Equal(a, TinyBase.Answer(loaded.Model, loaded.Tokenizer, q));
+
+        // The same check through the generative evaluation, which saves its report into the run folder.
+        File.WriteAllLines(dir["qa.jsonl"], Facts.Select(f => $$"""{"question":"{{f.Q}}","answer":"{{f.A}}"}"""));
+        var report = Evaluator.Run(new EvalOptions(dir["sft"], [dir["qa.jsonl"]], MaxNewTokens: 20, Torch: new TorchSettings(Threads: 1)))[0];
+        Assert.Equal(1.0, report.Metrics["accuracy"]);
+        Assert.True(File.Exists(Path.Combine(dir["sft"], EvalReport.FolderName, "qa.json")));
     }
 
     [Fact]

@@ -43,4 +43,17 @@ public class SftCommandTests
         Assert.Equal(1, code);
         Assert.Contains($"{dir["d.jsonl"]}:2: unknown record format (fields: question)", err);
     }
+
+    [Fact]
+    public void Eval_prints_accuracy_and_random_chance_and_saves_json_into_the_run_folder()
+    {
+        using var dir = new TempDir();
+        var tokenizer = TinyBase.Tokenizer();
+        TinyBase.Save(dir["model"], tokenizer);
+        File.WriteAllLines(dir["mc.jsonl"], ["""{"query":"the cat sat on the","choices":["mat","dog"],"gold":0}"""]);
+        var (code, output, _) = Run("eval", "--model", dir["model"], "--task", dir["mc.jsonl"], "--threads", "1", "--json");
+        Assert.Equal(0, code);
+        Assert.Contains("\"random_chance\": 0.5", output);
+        Assert.True(File.Exists(Path.Combine(dir["model"], "eval", "mc.json")));
+    }
 }
