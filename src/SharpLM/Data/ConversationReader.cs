@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using SharpLM.Core;
@@ -63,8 +62,8 @@ public static class ConversationReader
     /// <summary>Each record's line and a deferred parse, so a bad record can be skipped without losing the rest.</summary>
     static IEnumerable<(long Line, Func<IEnumerable<Conversation>> Parse)> Records(string path)
     {
-        var bytes = ReadBytes(path);
-        var text = new UTF8Encoding(false).GetString(bytes).TrimStart('\uFEFF');
+        if (!File.Exists(path)) throw new SharpLmException($"{path}: file not found");
+        var text = CorpusReader.ReadText(path);
         if (text.TrimStart().StartsWith('['))
         {
             JsonDocument doc;
@@ -93,17 +92,6 @@ public static class ConversationReader
                 return Parse(doc.RootElement, path, line);
             });
         }
-    }
-
-    static byte[] ReadBytes(string path)
-    {
-        if (!File.Exists(path)) throw new SharpLmException($"{path}: file not found");
-        if (!path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) return File.ReadAllBytes(path);
-        using var gz = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
-        using var ms = new MemoryStream();
-        try { gz.CopyTo(ms); }
-        catch (InvalidDataException e) { throw new SharpLmException($"{path}: not a valid gzip file ({e.Message})"); }
-        return ms.ToArray();
     }
 
     /// <summary>1-based line on which each element of a top-level JSON array starts.</summary>

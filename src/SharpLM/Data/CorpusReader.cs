@@ -63,7 +63,8 @@ public static class CorpusReader
         }
     }
 
-    static string ReadText(string file)
+    /// <summary>A whole file as UTF-8 text (gunzipped when .gz); binary or invalid UTF-8 input is an error naming the file.</summary>
+    public static string ReadText(string file)
     {
         byte[] bytes;
         if (file.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))

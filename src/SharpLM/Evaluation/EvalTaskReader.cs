@@ -1,6 +1,6 @@
-using System.IO.Compression;
 using System.Text.Json;
 using SharpLM.Core;
+using SharpLM.Data;
 
 namespace SharpLM.Evaluation;
 
@@ -38,7 +38,7 @@ public static class EvalTaskReader
     {
         var path = Resolve(nameOrPath);
         var name = Known.ContainsKey(nameOrPath) ? nameOrPath : Path.GetFileName(path).Split('.')[0];
-        var text = ReadText(path);
+        var text = CorpusReader.ReadText(path);
         if (path.EndsWith(".txt", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".txt.gz", StringComparison.OrdinalIgnoreCase))
         {
             if (text.Trim().Length == 0) throw new SharpLmException($"{path}: empty text file");
@@ -120,15 +120,6 @@ public static class EvalTaskReader
         foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
             for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
                 yield return Path.Combine(dir.FullName, "shared", "data");
-    }
-
-    static string ReadText(string path)
-    {
-        if (!path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) return File.ReadAllText(path);
-        using var gz = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
-        using var reader = new StreamReader(gz);
-        try { return reader.ReadToEnd(); }
-        catch (InvalidDataException e) { throw new SharpLmException($"{path}: not a valid gzip file ({e.Message})"); }
     }
 
     /// <summary>Field access that reports file, line and field on a missing or mistyped value.</summary>
