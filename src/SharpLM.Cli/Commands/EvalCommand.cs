@@ -38,13 +38,17 @@ public static class EvalCommand
                 return 0;
             }
             static string F(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
-            var table = new Table().AddColumns("task", "kind", "items", "metric", "value", "random chance");
+            var table = new Table().AddColumns("task", "kind", "items", "result", "random chance", "skipped");
             foreach (var r in reports)
             {
-                var chance = r.Metrics.TryGetValue("random_chance", out var c) ? F(c) : "";
-                foreach (var (name, value) in r.Metrics.Where(m => m.Key != "random_chance"))
-                    table.AddRow(Markup.Escape(r.Task), r.Kind, r.Items.ToString(CultureInfo.InvariantCulture), name, F(value),
-                        name.StartsWith("accuracy", StringComparison.Ordinal) ? chance : "");
+                string Metric(string key) => r.Metrics.TryGetValue(key, out var v) ? F(v) : "";
+                var result = r.Kind == "text"
+                    ? $"loss {Metric("loss")}, bits/byte {Metric("bits_per_byte")}"
+                    : r.Metrics.ContainsKey("accuracy_per_byte")
+                        ? $"acc {Metric("accuracy")} (per byte {Metric("accuracy_per_byte")})"
+                        : $"acc {Metric("accuracy")}";
+                var skipped = r.Metrics.TryGetValue("skipped", out var k) ? k.ToString(CultureInfo.InvariantCulture) : "";
+                table.AddRow(Markup.Escape(r.Task), r.Kind, r.Items.ToString(CultureInfo.InvariantCulture), result, Metric("random_chance"), skipped);
             }
             AnsiConsole.Write(table);
             var dir = Evaluator.RunDirOf(SharpLM.Training.RunFolder.ResolveModel(parse.GetValue(model)!));

@@ -55,13 +55,14 @@ public static class Evaluator
             return ("multiple_choice", res.Items, new()
             {
                 ["accuracy"] = res.Accuracy, ["accuracy_per_byte"] = res.AccuracyPerByte, ["random_chance"] = res.RandomChance,
+                ["skipped"] = res.Skipped,
             }, null);
         }
 
         (string, int, Dictionary<string, double>, IReadOnlyList<GenerativeSample>?) Generative(EvalTask.Generative t)
         {
             var res = GenerativeScorer.Evaluate(model, tokenizer, t.Items, o.Match, o.MaxNewTokens, progress: progress, task: t.Name);
-            return ("generative", res.Items, new() { ["accuracy"] = res.Accuracy }, res.Samples.Take(o.KeepSamples).ToList());
+            return ("generative", res.Items, new() { ["accuracy"] = res.Accuracy, ["skipped"] = res.Skipped }, res.Samples.Take(o.KeepSamples).ToList());
         }
 
         (string, int, Dictionary<string, double>, IReadOnlyList<GenerativeSample>?) Text(EvalTask.Text t)

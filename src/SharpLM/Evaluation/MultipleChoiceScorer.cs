@@ -7,8 +7,11 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace SharpLM.Evaluation;
 
-/// <summary>Accuracy of multiple-choice picks by summed log-likelihood, and by log-likelihood per byte of the continuation.</summary>
-public sealed record MultipleChoiceResult(int Items, int Correct, int CorrectPerByte, double RandomChance)
+/// <summary>
+/// Accuracy of multiple-choice picks by summed log-likelihood, and by log-likelihood per byte of the continuation, over the
+/// scored items; <paramref name="Skipped"/> items could not be encoded (a character-level vocabulary lacks a character).
+/// </summary>
+public sealed record MultipleChoiceResult(int Items, int Correct, int CorrectPerByte, double RandomChance, int Skipped)
 {
     public double Accuracy => Items == 0 ? double.NaN : (double)Correct / Items;
     public double AccuracyPerByte => Items == 0 ? double.NaN : (double)CorrectPerByte / Items;
@@ -20,7 +23,7 @@ public sealed record MultipleChoiceResult(int Items, int Correct, int CorrectPer
 /// </summary>
 public static class MultipleChoiceScorer
 {
-    /// <summary>Summed log-likelihood of each option's continuation, in option order.</summary>
+    /// <summary>Summed log-likelihood of each option's continuation, in option order. Too long for the context, the oldest tokens are cut (lm-eval's rule).</summary>
     public static double[] LogLikelihoods(Gpt model, Tokenizer tokenizer, MultipleChoiceItem item)
     {
         int maxInput = model.Config.ContextLength;
@@ -30,10 +33,9 @@ public static class MultipleChoiceScorer
             var cont = tokenizer.Encode(continuation);
             if (cont.Length == 0) throw new SharpLmException($"choice '{continuation.Trim()}' encodes to no tokens");
             int[] ids = [tokenizer.BosId, .. tokenizer.Encode(context), .. cont];
-            // Keep the newest tokens: input is ids[..^1], at most the context length.
+            // Keep the newest tokens (input ids[..^1] fits the context); a continuation longer than that is scored on its tail.
             if (ids.Length - 1 > maxInput) ids = ids[^(maxInput + 1)..];
-            if (cont.Length >= ids.Length) throw new SharpLmException($"choice '{continuation.Trim()}' alone exceeds the context of {maxInput} tokens");
-            sequences.Add((ids, ids.Length - cont.Length));
+            sequences.Add((ids, Math.Max(1, ids.Length - cont.Length)));
         }
         int B = sequences.Count, T = sequences.Max(s => s.Ids.Length) - 1;
         var x = new long[B * T];
@@ -63,20 +65,23 @@ public static class MultipleChoiceScorer
     {
         bool wasTraining = model.training;
         model.eval();
-        int correct = 0, correctPerByte = 0;
+        int correct = 0, correctPerByte = 0, skipped = 0;
         double chance = 0;
         for (int i = 0; i < items.Count; i++)
         {
             var item = items[i];
-            var ll = LogLikelihoods(model, tokenizer, item);
+            double[] ll;
+            try { ll = LogLikelihoods(model, tokenizer, item); }
+            catch (SharpLmException) { skipped++; continue; }
             var perByte = ll.Select((l, k) => l / Math.Max(1, Encoding.UTF8.GetByteCount(item.Options[k].Continuation))).ToArray();
             if (ArgMax(ll) == item.Gold) correct++;
             if (ArgMax(perByte) == item.Gold) correctPerByte++;
             chance += 1.0 / item.Options.Count;
-            progress?.Report(new ProgressUpdate(task, i + 1, items.Count, "items", $"acc {(double)correct / (i + 1):P1}"));
+            progress?.Report(new ProgressUpdate(task, i + 1, items.Count, "items", $"acc {(double)correct / Math.Max(1, i + 1 - skipped):P1}"));
         }
         model.train(wasTraining);
-        return new MultipleChoiceResult(items.Count, correct, correctPerByte, items.Count == 0 ? double.NaN : chance / items.Count);
+        int scored = items.Count - skipped;
+        return new MultipleChoiceResult(scored, correct, correctPerByte, scored == 0 ? double.NaN : chance / scored, skipped);
     }
 
     /// <summary>Index of the largest value; ties go to the first.</summary>
