@@ -56,4 +56,23 @@ public class SftCommandTests
         Assert.Contains("\"random_chance\": 0.5", output);
         Assert.True(File.Exists(Path.Combine(dir["model"], "eval", "mc.json")));
     }
+
+    [Fact]
+    public void Sft_skips_bad_records_when_asked_and_reports_the_count()
+    {
+        using var dir = new TempDir();
+        TinyBase.Save(dir["base"], TinyBase.Tokenizer());
+        File.WriteAllLines(dir["d.jsonl"], [
+            """{"question":"two plus two?","answer":"four"}""", """{"question":"q"}""", """{"question":"one?","answer":"one"}""",
+        ]);
+        string[] args = ["sft", "--base", dir["base"], "--data", dir["d.jsonl"], "--out", dir["out"], "--steps", "2", "--threads", "1"];
+        var (failed, _, err) = Run(args);
+        Assert.Equal(1, failed);
+        Assert.Contains($"{dir["d.jsonl"]}:2: unknown record format", err);
+
+        var (code, output, _) = Run([.. args, "--skip-bad"]);
+        Assert.Equal(0, code);
+        Assert.Matches(@"skipped malformed records\s*│ 1", output);
+        Assert.True(File.Exists(Path.Combine(dir["out"], "model", "chat_template.json")));
+    }
 }
