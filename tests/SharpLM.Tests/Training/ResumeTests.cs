@@ -35,12 +35,12 @@ public sealed class ResumeTests : IDisposable
     [Fact]
     public void Resume_after_kill_reaches_identical_weights()
     {
-        const long steps = 300;
+        const long steps = 160;
         var corpus = TinyRun.Corpus(_tmp);
-        RunToEnd(TinyRun.CliArgs(corpus, _tmp["whole"], steps));
+        RunToEnd(TinyRun.CliArgs(corpus, _tmp["whole"], steps, evalEvery: 20));
 
         var killed = new CheckpointManager(new RunFolder(_tmp["killed"]), "pretrain");
-        using (var p = Start(TinyRun.CliArgs(corpus, _tmp["killed"], steps)))
+        using (var p = Start(TinyRun.CliArgs(corpus, _tmp["killed"], steps, evalEvery: 20)))
         {
             var clock = Stopwatch.StartNew();
             while (killed.Latest() is null && !p.HasExited && clock.Elapsed < TimeSpan.FromMinutes(1)) Thread.Sleep(5);
@@ -49,9 +49,9 @@ public sealed class ResumeTests : IDisposable
             p.WaitForExit();
         }
         long stoppedAt = TrainerState.Load(killed.Latest()!).Step;
-        Assert.InRange(stoppedAt, 10, steps - 10);
+        Assert.InRange(stoppedAt, 20, steps - 20);
 
-        RunToEnd(TinyRun.CliArgs(corpus, _tmp["killed"], steps, resume: true));
+        RunToEnd(TinyRun.CliArgs(corpus, _tmp["killed"], steps, resume: true, evalEvery: 20));
         var whole = File.ReadAllBytes(Path.Combine(_tmp["whole"], "model", Checkpoint.WeightsFile));
         var resumed = File.ReadAllBytes(Path.Combine(_tmp["killed"], "model", Checkpoint.WeightsFile));
         Assert.Equal(whole, resumed);
