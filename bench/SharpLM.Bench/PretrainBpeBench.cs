@@ -50,7 +50,7 @@ public sealed class PretrainBpeBench : IBenchmark
         PretrainOptions Options(string outDir, long steps) => new(
             [dataDir], tokenizerDir, outDir, new ModelShape(Depth: 6, Context: 256),
             Steps: steps, BatchSize: 8, Lr: 3e-3, MinLr: 3e-4, WarmupSteps: Math.Max(1, steps / 20), Schedule: ScheduleKind.WarmupStableDecay,
-            Beta2: 0.95, Threads: threads, Seed: 1337, EvalEvery: (int)Math.Max(1, steps / 5), EvalBatches: 20, LogEvery: 10,
+            Beta2: 0.95, Threads: threads, Seed: 1337, EvalEvery: (int)Math.Max(50, steps / 4), EvalBatches: 10, LogEvery: 10,
             SamplePrompts: ["The ", "Once upon a time", "\n"], TimeLimitSeconds: minutes * 60);
 
         var probe = new Pretrainer().Run(Options(Path.Combine(root, "probe"), 4) with { EvalBatches = 1 });
@@ -84,6 +84,6 @@ public sealed class PretrainBpeBench : IBenchmark
             var logits = model.forward(tensor(window).unsqueeze(0))[0, -1] / 0.8;                 // (V)
             ids.Add((int)multinomial(logits.softmax(-1), 1, generator: generator).item<long>());
         }
-        return tokenizer.Decode(ids.Skip(promptLength).ToArray()).Replace("\n", "⏎");
+        return tokenizer.Decode(ids.Skip(promptLength).ToArray());
     }
 }

@@ -142,7 +142,7 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
                 });
                 log?.Invoke(string.Create(CultureInfo.InvariantCulture,
                     $"step {step + 1}/{steps}: train loss {last.Loss:F4}, val loss {lastEval.Loss:F4}, val bpb {lastEval.BitsPerByte:F4}, {elapsed:F1} s"));
-                foreach (var t in samples) log?.Invoke($"  sample: {t}");
+                foreach (var t in samples) log?.Invoke($"  sample: {t.Replace("\n", "⏎")}");
                 LossChart.Render(metrics, run.ChartPath, $"pretrain {Path.GetFileName(Path.GetFullPath(run.Root))}");
                 state = checkpoints.Save(model, tokenizer, optimizer,
                     state with { ElapsedSeconds = elapsed, TorchRngState = TrainerState.CaptureTorchRng() }, lastEval.Loss);
