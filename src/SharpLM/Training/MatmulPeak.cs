@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using static TorchSharp.torch;
 
@@ -11,14 +12,20 @@ public sealed record MatmulPeakResult(int Threads, int Size, double Fp32Gflops, 
         achievedFlopsPerSecond / ((bf16 ? Bf16Gflops : Fp32Gflops) * 1e9);
 }
 
-/// <summary>Times square matrix multiplies (fp32 and bf16) for a fraction of a second at start-up.</summary>
+/// <summary>
+/// Times square matrix multiplies (fp32 and bf16) for a fraction of a second at start-up. Measured once per process and
+/// thread count, then reused, so several runs in one process (tests, benchmarks) pay for it once.
+/// </summary>
 public static class MatmulPeak
 {
+    static readonly ConcurrentDictionary<(int Threads, int Size), MatmulPeakResult> Measured = new();
+
     /// <summary>GFLOP/s of an n×n·n×n matmul with <paramref name="threads"/> libtorch threads (0 = keep the current setting).</summary>
     public static MatmulPeakResult Measure(int threads, int size = 1024, double seconds = 0.4)
     {
         if (threads > 0 && get_num_threads() != threads) set_num_threads(threads);
-        return new MatmulPeakResult(get_num_threads(), size, Time(ScalarType.Float32, size, seconds), Time(ScalarType.BFloat16, size, seconds));
+        return Measured.GetOrAdd((get_num_threads(), size), key =>
+            new MatmulPeakResult(key.Threads, size, Time(ScalarType.Float32, size, seconds), Time(ScalarType.BFloat16, size, seconds)));
     }
 
     static double Time(ScalarType type, int n, double seconds)
