@@ -32,6 +32,13 @@ public sealed class Generator
     public Tokenizer Tokenizer { get; }
     public int ContextLength => _model.Config.ContextLength;
 
+    /// <summary>Plain text as a prompt: BOS (when the tokenizer has one, as documents start in training), then the text.</summary>
+    public int[] EncodePrompt(string text)
+    {
+        int[] bos = Tokenizer.SpecialTokenIds.ContainsKey(SpecialTokens.Bos) ? [Tokenizer.BosId] : [];
+        return [.. bos, .. Tokenizer.Encode(text)];
+    }
+
     /// <summary>One completion per prompt, in one batch.</summary>
     public IReadOnlyList<Generation> Generate(IReadOnlyList<int[]> prompts, GenerationOptions options, CancellationToken ct = default) =>
         Collect(prompts.Count, Run(prompts, 1, options, ct), options);
