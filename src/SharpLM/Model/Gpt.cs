@@ -30,17 +30,17 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>Rotary position tables (RoPE): position p rotates each pair of channels by p·θᵢ.</summary>
+/// <summary>Rotary position tables (RoPE): position p rotates each pair of channels (i, i + D/2) by p·θᵢ.</summary>
 public sealed class Rotary
 {
-    readonly Tensor _cos, _sin; // (Tmax, D/2)
+    readonly Tensor _cos, _sin; // (Tmax, D): cos repeated over both halves; sin with the first half negated
 
     public Rotary(int contextLength, int headSize, double ropeBase, Device device)
     {
         var inv = pow(ropeBase, -arange(0, headSize, 2, float64, device) / headSize);      // (D/2)
         var angles = outer(arange(contextLength, float64, device), inv);                   // (Tmax, D/2)
-        _cos = angles.cos().to_type(ScalarType.Float32);
-        _sin = angles.sin().to_type(ScalarType.Float32);
+        _cos = cat([angles.cos(), angles.cos()], -1).to_type(ScalarType.Float32);
+        _sin = cat([-angles.sin(), angles.sin()], -1).to_type(ScalarType.Float32);
         Device = device;
     }
 
@@ -49,12 +49,12 @@ public sealed class Rotary
     /// <summary>Rotates x (B, H, T, D) whose first token sits at absolute position <paramref name="start"/>.</summary>
     public Tensor Apply(Tensor x, long start)
     {
+        // [x1, x2]·cos + [x2, x1]·[-sin, sin] = [x1 cos − x2 sin, x2 cos + x1 sin]: five ops, since decoding runs this per token.
         long T = x.shape[2], half = x.shape[3] / 2;
-        var cos = _cos.narrow(0, start, T).to_type(x.dtype);                              // (T, D/2)
-        var sin = _sin.narrow(0, start, T).to_type(x.dtype);
-        var x1 = x.narrow(-1, 0, half);                                                   // (B, H, T, D/2)
-        var x2 = x.narrow(-1, half, half);
-        return cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], -1);                       // (B, H, T, D)
+        var cos = _cos.narrow(0, start, T);                                               // (T, D)
+        var sin = _sin.narrow(0, start, T);
+        if (cos.dtype != x.dtype) { cos = cos.to_type(x.dtype); sin = sin.to_type(x.dtype); }
+        return (x * cos).addcmul_(x.roll(half, -1), sin, 1);                               // (B, H, T, D)
     }
 }
 
@@ -91,8 +91,8 @@ public sealed class Attention : nn.Module
         var v = Gpt.Linear(x, v_proj, compute).view(B, T, _kvHeads, _headSize).transpose(1, 2);  // (B, K, T, D)
         if (q_norm is not null && k_norm is not null)
         {
-            q = q_norm.forward(q).to_type(q.dtype);
-            k = k_norm.forward(k).to_type(k.dtype);
+            var (qn, kn) = (q_norm.forward(q), k_norm.forward(k));                              // fp32
+            (q, k) = qn.dtype == q.dtype ? (qn, kn) : (qn.to_type(q.dtype), kn.to_type(k.dtype));
         }
         q = rope.Apply(q, start);
         k = rope.Apply(k, start);
@@ -257,7 +257,11 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Logits (B, T, V) from hidden states, in fp32.</summary>
-    public Tensor Logits(Tensor hidden) => Linear(hidden, lm_head?.weight ?? model.embed_tokens.weight!, ComputeType).to_type(ScalarType.Float32);
+    public Tensor Logits(Tensor hidden)
+    {
+        var logits = Linear(hidden, lm_head?.weight ?? model.embed_tokens.weight!, ComputeType);
+        return logits.dtype == ScalarType.Float32 ? logits : logits.to_type(ScalarType.Float32);
+    }
 
     public override Tensor forward(Tensor idx) => Logits(Hidden(idx));
 
