@@ -81,6 +81,7 @@ public sealed class InferenceBench : IBenchmark
     static double BareDecode(Gpt model, GptConfig config, int tokens)
     {
         using var mode = torch.inference_mode();
+        using var fused = model.FuseForInference();
         using var cache = new KvCache(config, 1, torch.CPU);
         using (var _ = torch.NewDisposeScope()) model.Hidden(torch.zeros(1, 16, torch.ScalarType.Int64), cache);
         return Time(() =>

@@ -120,6 +120,7 @@ public sealed class Generator
             .ToList();
         int V = _model.Config.VocabSize;
 
+        using var fused = _model.FuseForInference();
         using var state = new DecodeState(_model, _device);
         float[] logits = state.Prefill(prompts.Select(p => Window(p)).ToList(), copies);
         var events = new List<(int Row, StreamPiece Piece)>();
