@@ -34,51 +34,62 @@ public sealed class InferenceBench : IBenchmark
 
         Console.WriteLine($"reference model: {config.ParameterCount:N0} parameters, libtorch threads {torch.get_num_threads()}, " +
                           $"load average {File.ReadAllText("/proc/loadavg").Trim()}");
-        double Best(Func<double> measure) => Enumerable.Range(0, repeats).Select(_ => measure()).Min();
+        Console.WriteLine("rates from wall time, and in brackets from this process's CPU time (the cores are shared: wall time " +
+                          "also counts other jobs' turns; CPU time over-counts when libtorch threads spin)");
+        Cost Best(Func<Cost> measure)
+        {
+            var runs = Enumerable.Range(0, repeats).Select(_ => measure()).ToList();
+            return new Cost(runs.Min(r => r.Wall), runs.Min(r => r.Cpu));
+        }
 
         // Prefill: a 128-token prompt, one token out (so this is also the time to first token for such a prompt).
         var prompt128 = Prompt(128);
         var once = new GenerationOptions(MaxNewTokens: 1, Sampling: sampling);
         generator.Generate([prompt128], once); // warm-up
-        double prefill = Best(() => Time(() => generator.Generate([prompt128], once)));
-        Console.WriteLine($"prefill 128 tokens, batch 1: {prefill * 1e3:0.0} ms = {128 / prefill:N0} tokens/s (time to first token)");
+        var prefill = Best(() => Time(() => generator.Generate([prompt128], once)));
+        Console.WriteLine($"prefill, 128-token prompt, batch 1: {prefill.Rate(128)} tokens/s; time to first token {prefill.Ms}");
         var prompt16 = Prompt(16);
-        double ttft16 = Best(() => Time(() => generator.Generate([prompt16], once)));
-        Console.WriteLine($"time to first token, 16-token prompt: {ttft16 * 1e3:0.0} ms");
+        var ttft16 = Best(() => Time(() => generator.Generate([prompt16], once)));
+        Console.WriteLine($"time to first token, 16-token prompt: {ttft16.Ms}");
 
         // Decode: 16-token prompt, `decode` tokens; decode time excludes the prefill measured above.
         var many = new GenerationOptions(MaxNewTokens: decode, Sampling: sampling);
-        double b1 = Best(() => Time(() => generator.Generate([prompt16], many)) - ttft16);
-        double rate1 = (decode - 1) / b1;
-        Console.WriteLine($"decode batch 1: {rate1:N0} tokens/s ({b1 / (decode - 1) * 1e6:0} µs/token)");
+        var b1 = Best(() => Time(() => generator.Generate([prompt16], many)) - ttft16);
+        Console.WriteLine($"decode, batch 1: {b1.Rate(decode - 1)} tokens/s");
 
         int[][] prompts8 = Enumerable.Range(0, 8).Select(_ => prompt16).ToArray();
-        double ttft8 = Best(() => Time(() => generator.Generate(prompts8, once)));
-        double b8 = Best(() => Time(() => generator.Generate(prompts8, many)) - ttft8);
-        double rate8 = 8 * (decode - 1) / b8;
-        Console.WriteLine($"decode batch 8: {rate8:N0} tokens/s aggregate ({rate8 / rate1:0.0}× batch 1; prefill 8×16 {ttft8 * 1e3:0.0} ms)");
+        var ttft8 = Best(() => Time(() => generator.Generate(prompts8, once)));
+        var b8 = Best(() => Time(() => generator.Generate(prompts8, many)) - ttft8);
+        Console.WriteLine($"decode, batch 8: {b8.Rate(8 * (decode - 1))} tokens/s aggregate = " +
+                          $"{b1.Wall * 8 / b8.Wall:0.0}× batch 1 ({b1.Cpu * 8 / b8.Cpu:0.0}×); prefill 8×16 tokens {ttft8.Ms}");
 
         // The bare cached forward pass (embedding → logits, no sampling, no copy out) to see what the engine adds.
-        double bare = Best(() => BareDecode(model, config, decode));
-        Console.WriteLine($"bare cached forward, batch 1: {(decode - 1) / bare:N0} tokens/s ({bare / (decode - 1) * 1e6:0} µs/token)");
+        var bare = Best(() => BareDecode(model, config, decode));
+        Console.WriteLine($"bare cached forward pass, batch 1: {bare.Rate(decode - 1)} tokens/s");
 
         using var process = Process.GetCurrentProcess();
         Console.WriteLine($"memory: RSS {process.WorkingSet64 / 1048576.0:N0} MiB, peak {process.PeakWorkingSet64 / 1048576.0:N0} MiB");
         return 0;
     }
 
-    /// <summary>Seconds of this process's CPU time, not wall time: on cores shared with other jobs, the wall clock also counts
-    /// their turns. With one libtorch thread the two agree on an idle machine.</summary>
-    static double Time(Action action)
+    readonly record struct Cost(double Wall, double Cpu)
     {
-        using var process = Process.GetCurrentProcess();
-        var before = process.TotalProcessorTime;
-        action();
-        process.Refresh();
-        return (process.TotalProcessorTime - before).TotalSeconds;
+        public static Cost operator -(Cost a, Cost b) => new(a.Wall - b.Wall, a.Cpu - b.Cpu);
+        public string Rate(int tokens) => $"{tokens / Wall:N0} ({tokens / Cpu:N0})";
+        public string Ms => $"{Wall * 1e3:0.0} ms ({Cpu * 1e3:0.0} ms)";
     }
 
-    static double BareDecode(Gpt model, GptConfig config, int tokens)
+    static Cost Time(Action action)
+    {
+        using var process = Process.GetCurrentProcess();
+        var cpu = process.TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        action();
+        process.Refresh();
+        return new Cost(clock.Elapsed.TotalSeconds, (process.TotalProcessorTime - cpu).TotalSeconds);
+    }
+
+    static Cost BareDecode(Gpt model, GptConfig config, int tokens)
     {
         using var mode = torch.inference_mode();
         using var fused = model.FuseForInference();
