@@ -22,5 +22,7 @@ public static class Program
         PretrainCommand.Build(),
         SftCommand.Build(),
         EvalCommand.Build(),
+        GenerateCommand.Build(),
+        ChatCommand.Build(),
     ];
 }

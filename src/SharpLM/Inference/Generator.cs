@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using SharpLM.Core;
 using SharpLM.Model;
 using SharpLM.Tokenization;
@@ -31,6 +32,13 @@ public sealed class Generator
 
     public Tokenizer Tokenizer { get; }
     public int ContextLength => _model.Config.ContextLength;
+
+    /// <summary>Plain text as a prompt: BOS (when the tokenizer has one, as documents start in training), then the text.</summary>
+    public int[] EncodePrompt(string text)
+    {
+        int[] bos = Tokenizer.SpecialTokenIds.ContainsKey(SpecialTokens.Bos) ? [Tokenizer.BosId] : [];
+        return [.. bos, .. Tokenizer.Encode(text)];
+    }
 
     /// <summary>One completion per prompt, in one batch.</summary>
     public IReadOnlyList<Generation> Generate(IReadOnlyList<int[]> prompts, GenerationOptions options, CancellationToken ct = default) =>
@@ -112,6 +120,7 @@ public sealed class Generator
             .ToList();
         int V = _model.Config.VocabSize;
 
+        using var fused = _model.FuseForInference();
         using var state = new DecodeState(_model, _device);
         float[] logits = state.Prefill(prompts.Select(p => Window(p)).ToList(), copies);
         var events = new List<(int Row, StreamPiece Piece)>();
@@ -264,7 +273,7 @@ public sealed class Generator
             var cpu = logits.device_type == DeviceType.CPU ? logits.contiguous() : logits.cpu();
             int n = (int)cpu.numel();
             if (_logits.Length != n) _logits = new float[n];
-            cpu.data<float>().CopyTo(_logits);
+            MemoryMarshal.Cast<byte, float>(cpu.bytes).CopyTo(_logits); // ~0.2 µs; the element accessor takes ~50 µs
         }
 
         public void Dispose()

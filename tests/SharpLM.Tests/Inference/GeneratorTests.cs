@@ -81,7 +81,9 @@ public class GeneratorTests
             MaxNewTokens: 16, Sampling: SamplingOptions.Greedy, StopStrings: [stop]))[1];
         Assert.Equal(StopReason.StopString, stopped.StopReason);
         Assert.Equal(free.Text[..at], stopped.Text);
-        Assert.Equal(at + 3, stopped.Tokens.Length);
+        Assert.Equal(free.Tokens[..stopped.Tokens.Length], stopped.Tokens); // up to the token that completed the stop
+        Assert.Contains(stop, lm.Tokenizer.Decode(stopped.Tokens));
+        Assert.DoesNotContain(stop, lm.Tokenizer.Decode(stopped.Tokens[..^1]));
     }
 
     [Fact]
