@@ -89,7 +89,7 @@ public static class ConversationReader
                 JsonDocument doc;
                 try { doc = JsonDocument.Parse(raw); }
                 catch (JsonException e) { throw SharpLmException.At(path, line, null, $"invalid JSON: {e.Message}"); }
-                return Parse(doc.RootElement, path, line);
+                using (doc) return Parse(doc.RootElement, path, line); // Parse copies what it keeps
             });
         }
     }

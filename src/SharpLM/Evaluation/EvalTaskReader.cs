@@ -52,9 +52,11 @@ public static class EvalTaskReader
             line++;
             if (string.IsNullOrWhiteSpace(raw)) continue;
             if (limit is { } n && mc.Count + gen.Count >= n) break;
-            JsonElement r;
-            try { r = JsonDocument.Parse(raw).RootElement; }
+            JsonDocument doc;
+            try { doc = JsonDocument.Parse(raw); }
             catch (JsonException e) { throw SharpLmException.At(path, line, null, $"invalid JSON: {e.Message}"); }
+            using var _ = doc;
+            var r = doc.RootElement;
             if (r.ValueKind != JsonValueKind.Object) throw SharpLmException.At(path, line, null, "expected a JSON object");
             var record = new Record(r, path, line);
             if (record.Has("question") && record.Has("answer") && !record.Has("choices")) gen.Add(new GenerativeItem(record.Str("question"), record.Str("answer")));
