@@ -22,5 +22,11 @@ public static class Program
         InspectCommand.Build(),
         TokenizerCommand.Build(),
         TokenizeCommand.Build(),
+        DataCommand.Build(),
+        PretrainCommand.Build(),
+        SftCommand.Build(),
+        EvalCommand.Build(),
+        GenerateCommand.Build(),
+        ChatCommand.Build(),
     ];
 }

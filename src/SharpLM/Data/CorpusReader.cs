@@ -75,15 +75,31 @@ public static class CorpusReader
                     ".json" => ReadJsonArray(file, stream),
                     _ => ReadParagraphs(file, stream),
                 };
+                bool any = false;
                 foreach (var doc in docs)
                 {
+                    any |= !string.IsNullOrWhiteSpace(doc.Text);
                     yield return doc;
                     Report(raw.Position);
                 }
+                if (!any) throw new SharpLmException($"{file}: empty (no text to read)");
             }
             Report(new FileInfo(file).Length, last: true);
             doneBefore += new FileInfo(file).Length;
         }
+    }
+
+    /// <summary>The whole text of one file (gzip undone), with the same UTF-8 and binary checks as <see cref="ReadDocuments"/>.</summary>
+    public static string ReadText(string file)
+    {
+        if (!File.Exists(file)) throw new SharpLmException($"{file}: file not found");
+        using var raw = File.OpenRead(file);
+        using Stream stream = file.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)
+            ? new GZipStream(raw, CompressionMode.Decompress)
+            : raw;
+        var text = new StringBuilder();
+        foreach (var (_, line) in Utf8Lines.Read(file, stream)) text.Append(line);
+        return text.ToString();
     }
 
     static string Kind(string file)
@@ -168,7 +184,9 @@ public static class CorpusReader
             while (true)
             {
                 if (filled == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2); // a line longer than the buffer
-                int read = stream.Read(buffer, filled, buffer.Length - filled);
+                int read;
+                try { read = stream.Read(buffer, filled, buffer.Length - filled); }
+                catch (InvalidDataException e) { throw new SharpLmException($"{file}: not a valid gzip file ({e.Message})"); }
                 filled += read;
                 int start = 0;
                 if (first && filled >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF) start = 3; // BOM
@@ -193,6 +211,9 @@ public static class CorpusReader
 
         static string Decode(string file, ReadOnlySpan<byte> bytes, long line, long offset)
         {
+            int nul = bytes.IndexOf((byte)0);
+            if (nul >= 0)
+                throw SharpLmException.At(file, line, null, $"looks binary (NUL byte at offset {offset + nul}); expected UTF-8 text");
             if (System.Text.Unicode.Utf8.IsValid(bytes)) return StrictUtf8.GetString(bytes);
             var chars = new char[bytes.Length];
             System.Text.Unicode.Utf8.ToUtf16(bytes, chars, out int good, out _, replaceInvalidSequences: false);

@@ -39,7 +39,7 @@ public static class Charts
         plot.Axes.Bottom.SetTicks(positions, labels);
         plot.Axes.Left.SetTicks(positions.Select(p => T - 1 - p).ToArray(), labels);
         plot.Axes.Bottom.TickLabelStyle.Rotation = 90;
-        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = ScottPlot.Alignment.MiddleLeft;
         plot.XLabel("key (attended to)");
         plot.YLabel("query");
         return plot;
@@ -64,7 +64,7 @@ public static class Charts
         plot.Axes.SetLimitsY(Math.Min(0, report.Pairs.Min(p => p.CosineByLayer.Min())) - 0.05, 1.05);
         plot.XLabel("layer (residual stream after it)");
         plot.YLabel("cosine similarity");
-        plot.ShowLegend(Alignment.LowerLeft);
+        plot.ShowLegend(ScottPlot.Alignment.LowerLeft);
         Write(path, plot, width, height);
     }
 
@@ -91,7 +91,7 @@ public static class Charts
             Labels(report.Rows.Select(r => r.Token).ToArray(), report.Rows.Select(r => r.Id).ToArray()));
         plot.Axes.Margins(bottom: 0);
         plot.YLabel("probability");
-        plot.ShowLegend(Alignment.UpperRight);
+        plot.ShowLegend(ScottPlot.Alignment.UpperRight);
         Write(path, plot, width, height);
     }
 

@@ -94,7 +94,8 @@ public sealed class ChatTemplate
         _ => throw new SharpLmException($"unknown role '{role}' (expected system, user or assistant)"),
     };
 
-    static void Check(IReadOnlyList<ChatMessage> messages, bool forGeneration)
+    /// <summary>Throws unless the roles alternate user/assistant after an optional system message and end with a user message (generation) or an assistant message (training).</summary>
+    public static void Check(IReadOnlyList<ChatMessage> messages, bool forGeneration)
     {
         int i = messages.Count > 0 && messages[0].Role == ChatMessage.System ? 1 : 0;
         if (messages.Count == i) throw new SharpLmException("a conversation needs at least one user message");

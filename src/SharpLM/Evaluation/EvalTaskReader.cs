@@ -1,0 +1,146 @@
+using System.Text.Json;
+using SharpLM.Core;
+using SharpLM.Data;
+
+namespace SharpLM.Evaluation;
+
+/// <summary>
+/// Finds and reads evaluation tasks. A task is a file, or a name of one of the public sets under shared/data/eval/en (found
+/// from $SHARPLM_DATA or by walking up from the working folder). Record formats, recognised by their fields:
+/// <list type="bullet">
+/// <item><c>query, choices, gold</c> (ARC, COPA, OpenBookQA, CommonsenseQA, BoolQ; MosaicML gauntlet layout)</item>
+/// <item><c>ctx, endings, label</c> (HellaSwag)</item>
+/// <item><c>question, choices, answer</c> letter (MMLU: scored on the answer letter after the listed choices)</item>
+/// <item><c>context_options, continuation, gold</c> (WinoGrande: the continuation scored after each context)</item>
+/// <item><c>question, answer</c> (generative, e.g. GSM8K with "#### N")</item>
+/// </list>
+/// A .txt file is a text task (loss and bits per byte).
+/// </summary>
+public static class EvalTaskReader
+{
+    /// <summary>Known task names and their files under shared/data.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Known = new Dictionary<string, string>
+    {
+        ["arc_easy"] = "eval/en/arc_easy.jsonl",
+        ["hellaswag"] = "eval/en/hellaswag_val_first1000.jsonl",
+        ["copa"] = "eval/en/copa.jsonl",
+        ["winogrande"] = "eval/en/winogrande.jsonl",
+        ["openbook_qa"] = "eval/en/openbook_qa.jsonl",
+        ["commonsense_qa"] = "eval/en/commonsense_qa.jsonl",
+        ["boolq"] = "eval/en/boolq.jsonl.gz",
+        ["mmlu"] = "eval/en/mmlu_val.jsonl",
+        ["mmlu_dev"] = "eval/en/mmlu_dev.jsonl",
+        ["gsm8k"] = "eval/en/gsm8k_test_1319.jsonl",
+    };
+
+    /// <summary>Reads a task by name or path; <paramref name="limit"/> keeps the first N items.</summary>
+    public static EvalTask Read(string nameOrPath, int? limit = null)
+    {
+        var path = Resolve(nameOrPath);
+        var name = Known.ContainsKey(nameOrPath) ? nameOrPath : Path.GetFileName(path).Split('.')[0];
+        var text = CorpusReader.ReadText(path);
+        if (path.EndsWith(".txt", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".txt.gz", StringComparison.OrdinalIgnoreCase))
+        {
+            if (text.Trim().Length == 0) throw new SharpLmException($"{path}: empty text file");
+            return new EvalTask.Text(name, path, text);
+        }
+        var mc = new List<MultipleChoiceItem>();
+        var gen = new List<GenerativeItem>();
+        long line = 0;
+        foreach (var raw in text.Split('\n'))
+        {
+            line++;
+            if (string.IsNullOrWhiteSpace(raw)) continue;
+            if (limit is { } n && mc.Count + gen.Count >= n) break;
+            JsonDocument doc;
+            try { doc = JsonDocument.Parse(raw); }
+            catch (JsonException e) { throw SharpLmException.At(path, line, null, $"invalid JSON: {e.Message}"); }
+            using var _ = doc;
+            var r = doc.RootElement;
+            if (r.ValueKind != JsonValueKind.Object) throw SharpLmException.At(path, line, null, "expected a JSON object");
+            var record = new Record(r, path, line);
+            if (record.Has("question") && record.Has("answer") && !record.Has("choices")) gen.Add(new GenerativeItem(record.Str("question"), record.Str("answer")));
+            else mc.Add(MultipleChoice(record));
+            if (mc.Count > 0 && gen.Count > 0) throw SharpLmException.At(path, line, null, "mixes multiple-choice and generative records");
+        }
+        if (mc.Count + gen.Count == 0) throw new SharpLmException($"{path}: no records");
+        return gen.Count > 0 ? new EvalTask.Generative(name, path, gen) : new EvalTask.MultipleChoice(name, path, mc);
+    }
+
+    static MultipleChoiceItem MultipleChoice(Record r)
+    {
+        if (r.Has("query") && r.Has("choices"))
+        {
+            var query = r.Str("query");
+            // ARC in the gauntlet layout is "Question: ..." without the answer cue the other tasks end with.
+            if (query.StartsWith("Question:", StringComparison.Ordinal) && !query.TrimEnd().EndsWith("Answer:", StringComparison.Ordinal))
+                query += "\nAnswer:";
+            return Item(r, r.Strings("choices").Select(c => (query, " " + c)).ToList(), r.Int("gold"));
+        }
+        if (r.Has("ctx") && r.Has("endings"))
+            return Item(r, r.Strings("endings").Select(e => (r.Str("ctx"), " " + e)).ToList(), r.Int("label"));
+        if (r.Has("question") && r.Has("choices") && r.Has("answer"))
+        {
+            var choices = r.Strings("choices");
+            var letters = choices.Select((_, i) => ((char)('A' + i)).ToString()).ToList();
+            var context = $"Question: {r.Str("question")}\n" + string.Concat(choices.Select((c, i) => $"{letters[i]}. {c}\n")) + "Answer:";
+            int gold = letters.IndexOf(r.Str("answer").Trim());
+            if (gold < 0) throw SharpLmException.At(r.File, r.Line, "answer", $"expected one of {string.Join(", ", letters)}");
+            return Item(r, letters.Select(l => (context, " " + l)).ToList(), gold);
+        }
+        if (r.Has("context_options") && r.Has("continuation"))
+            return Item(r, r.Strings("context_options").Select(c => (c, " " + r.Str("continuation"))).ToList(), r.Int("gold"));
+        throw SharpLmException.At(r.File, r.Line, null,
+            $"unknown task record (fields: {r.Fields}); expected query+choices+gold, ctx+endings+label, question+choices+answer, " +
+            "context_options+continuation+gold or question+answer");
+    }
+
+    static MultipleChoiceItem Item(Record r, List<(string, string)> options, int gold)
+    {
+        if (options.Count < 2) throw SharpLmException.At(r.File, r.Line, "choices", "needs at least two choices");
+        if (gold < 0 || gold >= options.Count) throw SharpLmException.At(r.File, r.Line, "gold", $"{gold} is not a choice index (0..{options.Count - 1})");
+        return new MultipleChoiceItem(options, gold);
+    }
+
+    /// <summary>A path as given, or a known task name found under shared/data.</summary>
+    public static string Resolve(string nameOrPath)
+    {
+        if (File.Exists(nameOrPath)) return nameOrPath;
+        if (!Known.TryGetValue(nameOrPath, out var relative))
+            throw new SharpLmException($"{nameOrPath}: no such file, and not a known task ({string.Join(", ", Known.Keys)})");
+        foreach (var root in DataRoots())
+        {
+            var candidate = Path.Combine(root, relative);
+            if (File.Exists(candidate)) return candidate;
+        }
+        throw new SharpLmException($"task {nameOrPath}: {relative} not found; set SHARPLM_DATA to the shared/data folder or pass the file");
+    }
+
+    static IEnumerable<string> DataRoots()
+    {
+        if (Environment.GetEnvironmentVariable("SHARPLM_DATA") is { Length: > 0 } env) yield return env;
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+                yield return Path.Combine(dir.FullName, "shared", "data");
+    }
+
+    /// <summary>Field access that reports file, line and field on a missing or mistyped value.</summary>
+    sealed record Record(JsonElement E, string File, long Line)
+    {
+        public string Fields => string.Join(", ", E.EnumerateObject().Select(p => p.Name));
+        public bool Has(string name) => E.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null;
+
+        JsonElement Get(string name, JsonValueKind kind)
+        {
+            if (!E.TryGetProperty(name, out var v)) throw SharpLmException.At(File, Line, name, "missing");
+            if (v.ValueKind != kind) throw SharpLmException.At(File, Line, name, $"expected {kind}, found {v.ValueKind}");
+            return v;
+        }
+
+        public string Str(string name) => Get(name, JsonValueKind.String).GetString()!;
+        public int Int(string name) => Get(name, JsonValueKind.Number).TryGetInt32(out var i) ? i : throw SharpLmException.At(File, Line, name, "expected an integer");
+        public List<string> Strings(string name) => Get(name, JsonValueKind.Array).EnumerateArray()
+            .Select((v, i) => v.ValueKind == JsonValueKind.String ? v.GetString()! : throw SharpLmException.At(File, Line, $"{name}[{i}]", "expected a string"))
+            .ToList();
+    }
+}
