@@ -203,7 +203,7 @@ public sealed class Generator
             _cache?.Dispose();
             _keyMask?.Dispose();
             _keyMask = null;
-            _cache = new KvCache(model.Config, B, device);
+            _cache = new KvCache(model.Config, B, device, model.ComputeType);
             var pads = prompts.Select(p => L - p.Length).ToArray();
             var ids = new long[B * L];
             for (int b = 0; b < B; b++)
