@@ -27,7 +27,6 @@ public sealed class Generator
         _model = model;
         Tokenizer = tokenizer;
         _device = model.parameters().First().device;
-        model.eval();
     }
 
     public Tokenizer Tokenizer { get; }
