@@ -27,7 +27,6 @@ public sealed class Generator
         _model = model;
         Tokenizer = tokenizer;
         _device = model.parameters().First().device;
-        model.eval();
     }
 
     public Tokenizer Tokenizer { get; }
@@ -203,7 +202,7 @@ public sealed class Generator
             _cache?.Dispose();
             _keyMask?.Dispose();
             _keyMask = null;
-            _cache = new KvCache(model.Config, B, device);
+            _cache = new KvCache(model.Config, B, device, model.ComputeType);
             var pads = prompts.Select(p => L - p.Length).ToArray();
             var ids = new long[B * L];
             for (int b = 0; b < B; b++)
