@@ -48,6 +48,6 @@ public sealed class GenerationCliOptions
     public LoadedModel Load(ParseResult parse)
     {
         var device = TorchRuntime.Apply(new TorchSettings(parse.GetValue(Threads), parse.GetValue(Seed), parse.GetValue(Device)!));
-        return Checkpoint.Load(parse.GetValue(Model)!, device);
+        return RunFolder.LoadModel(parse.GetValue(Model)!, device);
     }
 }

@@ -25,7 +25,7 @@ public sealed partial class Inspector : IDisposable
     /// <summary>Opens any run folder (base, SFT, RLHF checkpoint) on the CPU.</summary>
     public static Inspector Open(string dir)
     {
-        var loaded = Checkpoint.Load(dir);
+        var loaded = RunFolder.LoadModel(dir);
         return new Inspector(loaded.Model, loaded.Tokenizer);
     }
 
