@@ -18,5 +18,7 @@ public static class Program
     static IEnumerable<Command> Verbs() =>
     [
         InfoCommand.Build(),
+        DataCommand.Build(),
+        PretrainCommand.Build(),
     ];
 }

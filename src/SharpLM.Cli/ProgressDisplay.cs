@@ -49,7 +49,7 @@ public static class ProgressDisplay
     sealed class PlainProgress : IProgress<ProgressUpdate>
     {
         readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
-        TimeSpan _last = TimeSpan.MinValue;
+        TimeSpan _last = TimeSpan.FromDays(-1); // not MinValue: Elapsed - MinValue overflows
         ProgressUpdate? _latest;
 
         public void Report(ProgressUpdate u)

@@ -1,0 +1,77 @@
+using SharpLM.Core;
+using SharpLM.Model;
+using SharpLM.Tokenization;
+using TorchSharp.Modules;
+using TorchSharp.PyBridge;
+
+namespace SharpLM.Training;
+
+/// <summary>
+/// Writes and restores the checkpoints of one run folder (<see cref="RunFolder"/>): each save writes
+/// <c>checkpoints/step-NNNNNN/</c> (weights, tokenizer, optimizer.bin, trainer_state.json, manifest), replaces <c>model/</c>,
+/// replaces <c>best/</c> when the validation loss improved, and deletes all but the last <paramref name="keepLast"/> step folders.
+/// Every folder is written atomically, so a kill or a full disk leaves the previous one intact.
+/// </summary>
+public sealed class CheckpointManager(RunFolder run, string stage, int keepLast = 2)
+{
+    public const string OptimizerFile = "optimizer.bin";
+
+    public RunFolder Run { get; } = run;
+
+    /// <summary>The newest complete resumable checkpoint, or null when there is none (half-written temp folders are ignored).</summary>
+    public string? Latest() =>
+        Directory.Exists(Run.CheckpointsDir)
+            ? Directory.EnumerateDirectories(Run.CheckpointsDir, "step-*")
+                .Where(d => File.Exists(Path.Combine(d, Checkpoint.ManifestFile)))
+                .OrderBy(d => Path.GetFileName(d), StringComparer.Ordinal)
+                .LastOrDefault()
+            : null;
+
+    /// <summary>
+    /// Saves after <see cref="TrainerState.Step"/> steps. <paramref name="valLoss"/>, when given and lower than
+    /// <see cref="TrainerState.BestValLoss"/>, also replaces <c>best/</c>. Returns the state with the best loss updated.
+    /// </summary>
+    public TrainerState Save(Gpt model, Tokenizer tokenizer, OptimizerHelper optimizer, TrainerState state, double? valLoss)
+    {
+        bool improved = valLoss is { } v && double.IsFinite(v) && (state.BestValLoss is not { } best || v < best);
+        if (improved) state = state with { BestValLoss = valLoss };
+        var stepDir = Run.StepDir(state.Step);
+        Checkpoint.Save(stepDir, model, tokenizer, stage, tmp =>
+        {
+            optimizer.save_state_dict(Path.Combine(tmp, OptimizerFile));
+            state.Save(tmp);
+        });
+        Checkpoint.Save(Run.ModelDir, model, tokenizer, stage, state.Save);
+        if (improved) Checkpoint.Save(Run.BestDir, model, tokenizer, stage, state.Save);
+        Prune();
+        return state;
+    }
+
+    /// <summary>
+    /// Verifies <paramref name="dir"/> against its manifest (a flipped byte in any file is an error naming it), loads its
+    /// weights into <paramref name="model"/> and its moments into <paramref name="optimizer"/>, and returns its trainer state.
+    /// The global torch RNG is restored too.
+    /// </summary>
+    public static TrainerState Restore(string dir, Gpt model, OptimizerHelper optimizer)
+    {
+        Checkpoint.Verify(dir);
+        var config = GptConfig.Load(dir);
+        if (config != model.Config)
+            throw new SharpLmException($"{Path.Combine(dir, GptConfig.FileName)}: the checkpoint's model shape differs from the requested one");
+        var optimizerPath = Path.Combine(dir, OptimizerFile);
+        if (!File.Exists(optimizerPath)) throw new SharpLmException($"{optimizerPath}: file not found — {dir} is not a resumable checkpoint");
+        var state = TrainerState.Load(dir);
+        model.load_safetensors(Path.Combine(dir, Checkpoint.WeightsFile), strict: true);
+        optimizer.load_state_dict(optimizerPath);
+        state.RestoreTorchRng();
+        return state;
+    }
+
+    void Prune()
+    {
+        var steps = Directory.EnumerateDirectories(Run.CheckpointsDir, "step-*")
+            .OrderBy(d => Path.GetFileName(d), StringComparer.Ordinal).ToList();
+        foreach (var old in steps.Take(Math.Max(0, steps.Count - Math.Max(1, keepLast))))
+            Directory.Delete(old, recursive: true);
+    }
+}

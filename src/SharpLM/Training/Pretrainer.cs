@@ -1,0 +1,224 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using SharpLM.Core;
+using SharpLM.Data;
+using SharpLM.Model;
+using SharpLM.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpLM.Training;
+
+/// <summary>
+/// Pretraining: next-token prediction on random windows of a tokenized corpus. The loop is the shared
+/// <see cref="StepRunner"/>; this class adds the data, the periodic log, evaluation, chart and checkpoints.
+/// </summary>
+/// <param name="progress">Receives a "pretrain" update every step (bar with loss, tokens/s, MFU).</param>
+/// <param name="log">Receives human-readable lines (start-up figures, evaluations, samples).</param>
+/// <param name="sample">Optional continuation of a prompt, wired by the CLI to the inference engine; samples are logged at each evaluation.</param>
+public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Action<string>? log = null, Func<Gpt, Tokenizer, string, string>? sample = null)
+{
+    const string Stage = "pretrain";
+    const long TrainStream = 0;
+
+    public PretrainResult Run(PretrainOptions o)
+    {
+        var run = new RunFolder(o.Out);
+        var checkpoints = new CheckpointManager(run, Stage, o.KeepLast);
+        var resumeFrom = o.Resume
+            ? checkpoints.Latest() ?? throw new SharpLmException($"{run.CheckpointsDir}: no checkpoint to resume from")
+            : null;
+        if (!o.Resume && (Directory.Exists(run.CheckpointsDir) || Directory.Exists(run.ModelDir)))
+            throw new SharpLmException($"{o.Out}: already holds a run; pass --resume to continue it or choose another --out");
+        Directory.CreateDirectory(run.Root);
+
+        var device = TorchRuntime.Apply(new TorchSettings(o.Threads, o.Seed, o.Device));
+        var peak = MatmulPeak.Measure(o.Threads);
+        manual_seed(o.Seed); // the weights' initialisation depends on the seed only
+
+        var tokenizer = LoadTokenizer(o, run, resumeFrom);
+        var fingerprint = TokenizerFingerprint.Of(tokenizer);
+        using var data = OpenData(o, run, tokenizer, fingerprint);
+
+        var config = o.Shape.For(tokenizer.VocabSize);
+        int T = config.ContextLength, B = o.BatchSize;
+        long microTokens = (long)B * T;
+        long batchTokens = o.BatchTokens ?? microTokens;
+        if (batchTokens <= 0 || batchTokens % microTokens != 0)
+            throw new SharpLmException($"--batch-tokens {batchTokens} must be a positive multiple of batch size × context = {microTokens}");
+        int micro = (int)(batchTokens / microTokens);
+        long steps = o.Steps ?? (o.Tokens is { } tk ? (tk + batchTokens - 1) / batchTokens
+            : throw new SharpLmException("give --steps or --tokens"));
+        if (steps <= 0) throw new SharpLmException($"--steps must be positive (got {steps})");
+
+        using var model = new Gpt(config);
+        model.to(device);
+        model.ComputeType = o.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        model.train();
+        using var optimizer = OptimizerFactory.AdamW(model, new AdamWSettings(o.Lr, o.Beta1, o.Beta2, 1e-8, o.WeightDecay));
+        var schedule = new LrSchedule(o.Lr, o.MinLr ?? o.Lr / 10, o.WarmupSteps, o.DecaySteps ?? steps, o.Schedule);
+        var runner = new StepRunner(model, optimizer, schedule, o.GradClip);
+        var evaluator = new LossEvaluator(tokenizer);
+        var metrics = new MetricsLog(run.MetricsPath);
+
+        TrainerState state;
+        if (resumeFrom is not null)
+        {
+            state = CheckpointManager.Restore(resumeFrom, model, optimizer);
+            if (state.TokenizerSha256 != fingerprint)
+                throw new SharpLmException($"{resumeFrom}: the checkpoint was trained with a different tokenizer than {o.Tokenizer}");
+            state = state with { Schedule = schedule };
+            metrics.TruncateAfter(state.Step);
+            log?.Invoke($"resuming from {resumeFrom} at step {state.Step}");
+        }
+        else
+        {
+            state = new TrainerState(Stage, 0, 0, 0, o.Seed, schedule, TrainerState.CaptureTorchRng(), fingerprint, null, 0);
+            if (File.Exists(run.MetricsPath)) File.Delete(run.MetricsPath);
+        }
+        WriteRunFile(run, o);
+
+        double flopsPerToken = config.TrainingFlopsPerToken(T);
+        log?.Invoke(string.Create(CultureInfo.InvariantCulture,
+            $"model: {config.ParameterCount:N0} parameters, depth {config.Depth}, width {config.Width}, heads {config.Heads}, context {T}, vocab {config.VocabSize}; {flopsPerToken / 1e6:F2} MFLOPs/token (training)"));
+        log?.Invoke(string.Create(CultureInfo.InvariantCulture,
+            $"batch: {B}×{T} tokens × {micro} micro-batches = {batchTokens:N0} tokens/step; {steps:N0} steps; {(o.Bf16 ? "bf16" : "fp32")} compute; matmul peak {peak.Fp32Gflops:F1} GFLOP/s fp32, {peak.Bf16Gflops:F1} bf16 ({peak.Threads} threads)"));
+
+        var clock = Stopwatch.StartNew();
+        long startStep = state.Step;
+        double elapsedBefore = state.ElapsedSeconds, trainSeconds = 0, windowSeconds = 0;
+        long windowTokens = 0;
+        StepResult last = new(double.NaN, double.NaN, 0);
+        EvalResult? lastEval = null;
+        for (long step = state.Step; step < steps; step++)
+        {
+            var stepClock = Stopwatch.StartNew();
+            long s = step;
+            last = runner.Step(step, micro, i =>
+            {
+                var (x, y) = BatchSampler.Sample(data.Train, B, T, o.Seed, TrainStream, s * micro + i, device); // (B, T)
+                var loss = model.Loss(x, y);
+                return o.DebugNanAtStep == s + 1 ? loss * double.NaN : loss;
+            });
+            if (!last.IsFinite)
+                throw new SharpLmException(
+                    $"loss became {last.Loss.ToString(CultureInfo.InvariantCulture)} (gradient norm {last.GradNorm.ToString(CultureInfo.InvariantCulture)}) at step {step + 1}: " +
+                    $"training diverged and stopped; the last good checkpoint is {checkpoints.Latest() ?? "none (no checkpoint was written yet)"} (try a lower --lr)");
+            double seconds = stepClock.Elapsed.TotalSeconds;
+            trainSeconds += seconds;
+            windowSeconds += seconds;
+            windowTokens += batchTokens;
+            state = state with { Step = step + 1, TokensSeen = state.TokensSeen + batchTokens, DataPosition = step + 1 };
+
+            double tokPerSec = windowTokens / Math.Max(windowSeconds, 1e-9);
+            double mfu = peak.Mfu(tokPerSec * flopsPerToken);
+            double elapsed = elapsedBefore + clock.Elapsed.TotalSeconds;
+            double eta = trainSeconds / (step + 1 - startStep) * (steps - step - 1);
+            progress?.Report(new ProgressUpdate(Stage, step + 1, steps, "steps", string.Create(CultureInfo.InvariantCulture,
+                $"loss {last.Loss:F4} lr {last.Lr:G3} |g| {last.GradNorm:F3} {tokPerSec:N0} tok/s MFU {100 * mfu:F1}%")));
+            if ((step + 1) % o.LogEvery == 0 || step + 1 == steps)
+            {
+                metrics.Append("train", step + 1, new Dictionary<string, JsonNode?>
+                {
+                    ["loss"] = last.Loss, ["lr"] = last.Lr, ["grad_norm"] = last.GradNorm, ["tokens"] = state.TokensSeen,
+                    ["tokens_per_s"] = tokPerSec, ["mfu"] = mfu, ["elapsed_s"] = elapsed, ["eta_s"] = eta,
+                });
+                windowSeconds = 0;
+                windowTokens = 0;
+            }
+            if ((step + 1) % o.EvalEvery == 0 || step + 1 == steps)
+            {
+                lastEval = evaluator.Evaluate(model, data.Val, B, T, o.EvalBatches, o.Seed);
+                var samples = Samples(model, tokenizer, o.SamplePrompts);
+                metrics.Append("eval", step + 1, new Dictionary<string, JsonNode?>
+                {
+                    ["val_loss"] = lastEval.Loss, ["val_bpb"] = lastEval.BitsPerByte, ["train_loss"] = last.Loss,
+                    ["samples"] = new JsonArray(samples.Select(t => (JsonNode)t).ToArray()),
+                });
+                log?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                    $"step {step + 1}/{steps}: train loss {last.Loss:F4}, val loss {lastEval.Loss:F4}, val bpb {lastEval.BitsPerByte:F4}, {elapsed:F1} s"));
+                foreach (var t in samples) log?.Invoke($"  sample: {t}");
+                LossChart.Render(metrics, run.ChartPath, $"pretrain {Path.GetFileName(Path.GetFullPath(run.Root))}");
+                state = checkpoints.Save(model, tokenizer, optimizer,
+                    state with { ElapsedSeconds = elapsed, TorchRngState = TrainerState.CaptureTorchRng() }, lastEval.Loss);
+            }
+        }
+        double total = elapsedBefore + clock.Elapsed.TotalSeconds;
+        double tps = trainSeconds > 0 ? (state.Step - startStep) * batchTokens / trainSeconds : 0;
+        return new PretrainResult(run.Root, state.Step, last.Loss, lastEval, state.BestValLoss, total, tps,
+            peak.Mfu(tps * flopsPerToken), config.ParameterCount, flopsPerToken, peak);
+    }
+
+    List<string> Samples(Gpt model, Tokenizer tokenizer, IReadOnlyList<string>? prompts)
+    {
+        if (sample is null) return [];
+        return (prompts ?? ["\n"]).Select(p => p + sample(model, tokenizer, p)).ToList();
+    }
+
+    static Tokenizer LoadTokenizer(PretrainOptions o, RunFolder run, string? resumeFrom)
+    {
+        if (resumeFrom is not null)
+        {
+            var saved = Tokenizer.Load(resumeFrom);
+            if (o.Tokenizer != "char")
+            {
+                var given = Tokenizer.Load(o.Tokenizer);
+                if (TokenizerFingerprint.Of(given) != TokenizerFingerprint.Of(saved))
+                    throw new SharpLmException(
+                        $"tokenizer {o.Tokenizer} ({given.VocabSize} ids) does not match the one checkpoint {resumeFrom} was trained with ({saved.VocabSize} ids)");
+            }
+            return saved;
+        }
+        if (o.Tokenizer != "char") return Tokenizer.Load(o.Tokenizer);
+        if (o.Data.Count == 1 && TokenDataset.IsPrepared(o.Data[0]))
+            throw new SharpLmException($"--tokenizer char trains on raw text, but {o.Data[0]} is a prepared dataset: give its tokenizer folder instead");
+        var tokenizer = CharTokenizer.Train(CorpusReader.ReadDocuments(o.Data).Select(d => d.Text));
+        var dir = Path.Combine(run.Root, "tokenizer");
+        Directory.CreateDirectory(dir);
+        tokenizer.Save(dir);
+        return tokenizer;
+    }
+
+    TokenDataset OpenData(PretrainOptions o, RunFolder run, Tokenizer tokenizer, string fingerprint)
+    {
+        string dir;
+        if (o.Data.Count == 1 && TokenDataset.IsPrepared(o.Data[0])) dir = o.Data[0];
+        else
+        {
+            dir = Path.Combine(run.Root, "data");
+            if (!(o.Resume && TokenDataset.IsPrepared(dir)))
+            {
+                log?.Invoke($"tokenizing {string.Join(", ", o.Data)} into {dir}");
+                TokenDataset.Prepare(o.Data, tokenizer, fingerprint, dir, progress);
+            }
+        }
+        var data = TokenDataset.Open(dir);
+        if (data.TokenizerSha256 != fingerprint)
+        {
+            data.Dispose();
+            throw new SharpLmException($"{Path.Combine(dir, TokenDataset.IndexFile)}: the dataset was tokenized with a different tokenizer than {o.Tokenizer}");
+        }
+        return data;
+    }
+
+    static readonly JsonSerializerOptions RunJson = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    static void WriteRunFile(RunFolder run, PretrainOptions o)
+    {
+        var json = new JsonObject
+        {
+            ["stage"] = Stage,
+            ["command"] = string.Join(' ', Environment.GetCommandLineArgs()),
+            ["options"] = JsonSerializer.SerializeToNode(o, RunJson),
+        };
+        AtomicFile.WriteAllText(run.RunFile, json.ToJsonString(RunJson));
+    }
+}

@@ -1,0 +1,72 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SharpLM.Training;
+
+/// <summary>What one optimizer step did.</summary>
+/// <param name="Loss">Mean loss over the micro-batches (NaN or ∞ when it diverged; the weights were then left untouched).</param>
+/// <param name="GradNorm">Global L2 norm of the gradient before clipping.</param>
+/// <param name="Lr">Learning rate used for this step.</param>
+public sealed record StepResult(double Loss, double GradNorm, double Lr)
+{
+    public bool IsFinite => double.IsFinite(Loss) && double.IsFinite(GradNorm);
+}
+
+/// <summary>
+/// The one place every stage (pretraining, SFT, reward model, DPO…) takes an optimizer step: set the scheduled rate, run
+/// forward/backward over the micro-batches (gradient accumulation), clip, step, zero the gradients — all inside one dispose
+/// scope, with a periodic <see cref="GC.Collect()"/>, because TorchSharp's AdamW otherwise leaks tens of MB per step.
+/// A stage differs only in the callback that returns the loss of micro-batch i.
+/// </summary>
+public sealed class StepRunner
+{
+    readonly IReadOnlyList<Parameter> _parameters;
+    readonly OptimizerHelper _optimizer;
+    readonly LrSchedule _schedule;
+    readonly double _gradClip;
+    readonly int _gcEvery;
+    long _stepsTaken;
+
+    /// <param name="model">The module whose trainable parameters get clipped.</param>
+    /// <param name="optimizer">Usually from <see cref="OptimizerFactory.AdamW"/>.</param>
+    /// <param name="schedule">Rate per step.</param>
+    /// <param name="gradClip">Max global gradient norm; 0 disables clipping (the norm is still measured).</param>
+    /// <param name="gcEvery">Run <see cref="GC.Collect()"/> every this many steps.</param>
+    public StepRunner(nn.Module model, OptimizerHelper optimizer, LrSchedule schedule, double gradClip = 1.0, int gcEvery = 10)
+    {
+        _parameters = model.parameters().Where(p => p.requires_grad).ToList();
+        _optimizer = optimizer;
+        _schedule = schedule;
+        _gradClip = gradClip;
+        _gcEvery = Math.Max(1, gcEvery);
+    }
+
+    /// <summary>
+    /// One optimizer step at 0-based <paramref name="step"/> over <paramref name="microBatches"/> micro-batches.
+    /// <paramref name="microLoss"/>(i) returns the scalar mean loss of micro-batch i; each is scaled by 1/microBatches so the
+    /// accumulated gradient is that of the mean. Tensors created in the callback are freed when the step ends. A non-finite
+    /// loss or gradient skips the update, so the weights stay the last good ones; the caller decides to stop.
+    /// </summary>
+    public StepResult Step(long step, int microBatches, Func<int, Tensor> microLoss)
+    {
+        double lr = _schedule.At(step);
+        foreach (var group in _optimizer.ParamGroups) group.LearningRate = lr;
+        double lossSum = 0, gradNorm;
+        using (NewDisposeScope())
+        {
+            _optimizer.zero_grad();
+            for (int i = 0; i < microBatches; i++)
+            {
+                var loss = microLoss(i);
+                lossSum += loss.item<float>();
+                (loss / microBatches).backward();
+            }
+            gradNorm = nn.utils.clip_grad_norm_(_parameters, _gradClip > 0 ? _gradClip : double.PositiveInfinity);
+            if (double.IsFinite(lossSum) && double.IsFinite(gradNorm)) _optimizer.step();
+            _optimizer.zero_grad();
+        }
+        if (++_stepsTaken % _gcEvery == 0) GC.Collect();
+        return new StepResult(lossSum / microBatches, gradNorm, lr);
+    }
+}

@@ -1,0 +1,39 @@
+using System.Text;
+using SharpLM.Training;
+
+namespace SharpLM.Tests.Training;
+
+/// <summary>
+/// Tests that train run one at a time: torch's global RNG seeds the weights, and the memory test reads the process RSS,
+/// so nothing else may run beside them.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SerialTorch
+{
+    public const string Name = "serial torch";
+}
+
+/// <summary>A tiny corpus and a tiny model that train in well under a second per few dozen steps.</summary>
+public static class TinyRun
+{
+    public static string Corpus(TempDir tmp, string name = "corpus.txt")
+    {
+        var text = new StringBuilder();
+        for (int i = 0; i < 300; i++) text.Append($"line {i % 17}: the cat sat on the mat and the dog ate the frog.\n");
+        var path = tmp[name];
+        File.WriteAllText(path, text.ToString());
+        return path;
+    }
+
+    public static PretrainOptions Options(string corpus, string outDir, long steps = 30, long seed = 1337) =>
+        new([corpus], "char", outDir, new ModelShape(Depth: 1, Context: 16, Width: 32, Heads: 2),
+            Steps: steps, BatchSize: 4, Lr: 3e-3, WarmupSteps: 2, EvalEvery: 10, EvalBatches: 2, LogEvery: 5, Threads: 1, Seed: seed);
+
+    /// <summary>The same run as <see cref="Options"/>, as <c>sharplm pretrain</c> arguments.</summary>
+    public static string[] CliArgs(string corpus, string outDir, long steps, bool resume = false) =>
+    [
+        "pretrain", "--data", corpus, "--tokenizer", "char", "--out", outDir, "--depth", "1", "--context", "16", "--width", "32",
+        "--heads", "2", "--steps", steps.ToString(), "--batch-size", "4", "--lr", "3e-3", "--warmup", "2", "--eval-every", "10",
+        "--eval-batches", "2", "--log-every", "5", "--threads", "1", "--seed", "1337", .. (resume ? new[] { "--resume" } : []),
+    ];
+}
