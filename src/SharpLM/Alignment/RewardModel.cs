@@ -56,28 +56,42 @@ public sealed class RewardModel : nn.Module
     public float Score(IReadOnlyList<ChatMessage> prompt, string response) =>
         Score([PromptResponse.From(Template, Tokenizer, prompt, response)])[0];
 
-    public void Save(string dir, Action<string>? extra = null) =>
-        Checkpoint.Save(dir, trunk, Tokenizer, Stage, tmp =>
-        {
-            head.save_safetensors(Path.Combine(tmp, HeadFile));
-            Template.Save(tmp);
-            extra?.Invoke(tmp);
-        });
+    public void Save(string dir) => Checkpoint.Save(dir, trunk, Tokenizer, Stage, SaveExtras);
 
-    /// <summary>A fresh head on a loaded trunk (an SFT or base checkpoint); a base model gets the default chat template.</summary>
-    public static RewardModel FromBase(LoadedModel loaded) =>
-        new(loaded.Model, loaded.Tokenizer, ChatTemplate.TryLoad(loaded.Dir, loaded.Tokenizer) ?? new ChatTemplate(loaded.Tokenizer));
-
-    /// <summary>Loads a folder written by <see cref="Save"/>; a checkpoint without a reward head is refused by name.</summary>
-    public static RewardModel Load(string dir, Device? device = null)
+    /// <summary>Writes what a reward model adds to a checkpoint folder: the head and the chat template.</summary>
+    public void SaveExtras(string dir)
     {
-        var loaded = Checkpoint.Load(dir, device);
+        head.save_safetensors(Path.Combine(dir, HeadFile));
+        Template.Save(dir);
+    }
+
+    /// <summary>Reads the head saved by <see cref="SaveExtras"/> in <paramref name="dir"/>.</summary>
+    public void LoadHead(string dir)
+    {
         var headPath = Path.Combine(dir, HeadFile);
         if (!File.Exists(headPath))
             throw new Core.SharpLmException($"{dir}: not a reward model ({HeadFile} missing); train one with `sharplm reward train`");
-        var model = FromBase(loaded);
-        model.head.load_safetensors(headPath, strict: true);
-        if (device is not null) model.head.to(device);
+        head.load_safetensors(headPath, strict: true);
+    }
+
+    /// <summary>
+    /// A fresh head on a loaded trunk (an SFT or base checkpoint); a base model gets the default chat template. The trunk's
+    /// unused language-model head is frozen so the optimizer skips it.
+    /// </summary>
+    public static RewardModel FromBase(LoadedModel loaded)
+    {
+        var model = new RewardModel(loaded.Model, loaded.Tokenizer, ChatTemplate.TryLoad(loaded.Dir, loaded.Tokenizer) ?? new ChatTemplate(loaded.Tokenizer));
+        if (!loaded.Config.TieEmbeddings) loaded.Model.HeadWeight.requires_grad = false;
+        model.head.to(loaded.Model.HeadWeight.device);
+        return model;
+    }
+
+    /// <summary>Loads a folder written by <see cref="Save"/> (or a reward run folder); a checkpoint without a reward head is refused by name.</summary>
+    public static RewardModel Load(string dir, Device? device = null)
+    {
+        dir = RunFolder.ResolveModel(dir);
+        var model = FromBase(Checkpoint.Load(dir, device));
+        model.LoadHead(dir);
         model.eval();
         return model;
     }

@@ -30,8 +30,10 @@ public sealed class CheckpointManager(RunFolder run, string stage, int keepLast 
     /// <summary>
     /// Saves after <see cref="TrainerState.Step"/> steps. <paramref name="valLoss"/>, when given and lower than
     /// <see cref="TrainerState.BestValLoss"/>, also replaces <c>best/</c>. Returns the state with the best loss updated.
+    /// <paramref name="extra"/> adds a stage's own files (a reward or value head, the chat template) to every folder written.
     /// </summary>
-    public TrainerState Save(Gpt model, Tokenizer tokenizer, OptimizerHelper optimizer, TrainerState state, double? valLoss)
+    public TrainerState Save(Gpt model, Tokenizer tokenizer, OptimizerHelper optimizer, TrainerState state, double? valLoss,
+        Action<string>? extra = null)
     {
         bool improved = valLoss is { } v && double.IsFinite(v) && (state.BestValLoss is not { } best || v < best);
         if (improved) state = state with { BestValLoss = valLoss };
@@ -40,9 +42,15 @@ public sealed class CheckpointManager(RunFolder run, string stage, int keepLast 
         {
             optimizer.save_state_dict(Path.Combine(tmp, OptimizerFile));
             state.Save(tmp);
+            extra?.Invoke(tmp);
         });
-        Checkpoint.Save(Run.ModelDir, model, tokenizer, stage, state.Save);
-        if (improved) Checkpoint.Save(Run.BestDir, model, tokenizer, stage, state.Save);
+        void Files(string tmp)
+        {
+            state.Save(tmp);
+            extra?.Invoke(tmp);
+        }
+        Checkpoint.Save(Run.ModelDir, model, tokenizer, stage, Files);
+        if (improved) Checkpoint.Save(Run.BestDir, model, tokenizer, stage, Files);
         Prune();
         return state;
     }
