@@ -20,5 +20,7 @@ public static class Program
         InfoCommand.Build(),
         DataCommand.Build(),
         PretrainCommand.Build(),
+        GenerateCommand.Build(),
+        ChatCommand.Build(),
     ];
 }

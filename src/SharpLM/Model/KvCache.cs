@@ -18,7 +18,7 @@ public sealed class KvCache : IDisposable
         Batch = batch;
     }
 
-    public long Batch { get; }
+    public long Batch { get; private set; }
     public int Capacity { get; }
 
     /// <summary>Tokens already cached (the absolute position of the next token).</summary>
@@ -34,10 +34,11 @@ public sealed class KvCache : IDisposable
     /// <summary>Keeps only the first <paramref name="length"/> positions (e.g. to reuse a shared prompt prefix).</summary>
     public void Truncate(long length) => Length = Math.Min(Length, length);
 
-    /// <summary>Keeps only the rows in <paramref name="rows"/> (finished rows dropped from a batch).</summary>
+    /// <summary>Keeps only the rows in <paramref name="rows"/> (finished rows dropped from a batch); repeating a row copies it.</summary>
     public void SelectRows(Tensor rows)
     {
         foreach (var layer in Layers) layer.SelectRows(rows);
+        Batch = rows.shape[0];
     }
 
     public void Dispose()

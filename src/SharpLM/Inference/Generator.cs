@@ -1,0 +1,283 @@
+using System.Runtime.CompilerServices;
+using SharpLM.Core;
+using SharpLM.Model;
+using SharpLM.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpLM.Inference;
+
+/// <summary>
+/// Generates from a <see cref="Gpt"/>: prefill the prompts once into a <see cref="KvCache"/>, then decode one token per row per
+/// step. Prompts of different lengths are left-padded and the pads hidden by an attention mask (RoPE sees only relative
+/// positions, so a padded row computes the same logits as alone). Rows stop independently and leave the batch. Each step
+/// runs in inference mode inside its own dispose scope: only the cache (preallocated) survives between steps. Sampling happens
+/// in C# on a copy of the last position's logits (see <see cref="Sampler"/>).
+/// </summary>
+public sealed class Generator
+{
+    const int PadId = 0; // any valid id: pads are masked out as keys and their outputs are never read
+
+    readonly Gpt _model;
+    readonly Device _device;
+
+    public Generator(Gpt model, Tokenizer tokenizer)
+    {
+        _model = model;
+        Tokenizer = tokenizer;
+        _device = model.parameters().First().device;
+        model.eval();
+    }
+
+    public Tokenizer Tokenizer { get; }
+    public int ContextLength => _model.Config.ContextLength;
+
+    /// <summary>Plain text as a prompt: BOS (when the tokenizer has one, as documents start in training), then the text.</summary>
+    public int[] EncodePrompt(string text)
+    {
+        int[] bos = Tokenizer.SpecialTokenIds.ContainsKey(SpecialTokens.Bos) ? [Tokenizer.BosId] : [];
+        return [.. bos, .. Tokenizer.Encode(text)];
+    }
+
+    /// <summary>One completion per prompt, in one batch.</summary>
+    public IReadOnlyList<Generation> Generate(IReadOnlyList<int[]> prompts, GenerationOptions options, CancellationToken ct = default) =>
+        Collect(prompts.Count, Run(prompts, 1, options, ct), options);
+
+    /// <summary><paramref name="n"/> completions of one prompt: the prompt is prefilled once and its cache copied to n rows.</summary>
+    public IReadOnlyList<Generation> Sample(int[] prompt, int n, GenerationOptions options, CancellationToken ct = default)
+    {
+        if (n < 1) throw new SharpLmException($"--num-samples must be at least 1 (got {n})");
+        return Collect(n, Run([prompt], n, options, ct), options);
+    }
+
+    /// <summary>Streams one completion: a piece per generated token (text only once complete), the last piece with the stop reason.</summary>
+    public async IAsyncEnumerable<StreamPiece> Stream(int[] prompt, GenerationOptions options,
+                                                      [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        foreach (var step in Run([prompt], 1, options, ct))
+            foreach (var (_, piece) in step)
+            {
+                yield return piece;
+                if (piece.Stop is not null) yield break;
+            }
+        await Task.CompletedTask;
+    }
+
+    static List<Generation> Collect(int rows, IEnumerable<List<(int Row, StreamPiece Piece)>> steps, GenerationOptions options)
+    {
+        var tokens = Enumerable.Range(0, rows).Select(_ => new List<GeneratedToken>()).ToArray();
+        var texts = Enumerable.Range(0, rows).Select(_ => new System.Text.StringBuilder()).ToArray();
+        var stops = new StopReason[rows];
+        foreach (var step in steps)
+            foreach (var (row, piece) in step)
+            {
+                if (piece.Token is not null) tokens[row].Add(piece.Token);
+                texts[row].Append(piece.Text);
+                if (piece.Stop is { } stop) stops[row] = stop;
+            }
+        return Enumerable.Range(0, rows).Select(r => new Generation(
+            tokens[r].Select(t => t.Id).ToArray(),
+            texts[r].ToString(),
+            stops[r],
+            options.LogProbs ? tokens[r].Select(t => t.LogProb).ToArray() : null,
+            options.TopCandidates > 0 ? tokens[r].Select(t => t.Candidates).ToArray() : null)).ToList();
+    }
+
+    sealed class Row(int index, int[] prompt, TextStreamer streamer, TokenHistory? history)
+    {
+        public int Index { get; } = index;
+        public List<int> Sequence { get; } = [.. prompt]; // prompt + generated, for sliding
+        public int Generated { get; set; }
+        public TextStreamer Streamer { get; } = streamer;
+        public TokenHistory? History { get; } = history;
+    }
+
+    /// <summary>
+    /// The decoding loop. Yields, after every step, the pieces of the rows that moved; a row's last piece carries its stop reason.
+    /// No tensor crosses a yield except the cache and the key mask, so callers may do anything between steps.
+    /// </summary>
+    IEnumerable<List<(int Row, StreamPiece Piece)>> Run(IReadOnlyList<int[]> prompts, int copies, GenerationOptions options,
+                                                          CancellationToken ct)
+    {
+        options.Validate();
+        if (prompts.Count == 0) yield break;
+        foreach (var p in prompts)
+        {
+            if (p.Length == 0) throw new SharpLmException("a prompt needs at least one token (start with the tokenizer's BOS)");
+            if (p.Any(id => id < 0 || id >= _model.Config.VocabSize))
+                throw new SharpLmException($"prompt token id outside the vocabulary (size {_model.Config.VocabSize})");
+            if (p.Length > ContextLength && options.Overflow == ContextOverflow.Stop)
+                throw new SharpLmException($"prompt of {p.Length} tokens exceeds the model's context length {ContextLength}");
+        }
+        var sampling = options.SamplingOrDefault;
+        bool penalties = sampling.RepetitionPenalty != 1f || sampling.FrequencyPenalty != 0f;
+        var sampler = new Sampler(sampling, new Random(unchecked((int)options.Seed)));
+        var stopIds = options.StopTokenIds?.ToHashSet() ?? [];
+        var rows = Enumerable.Range(0, prompts.Count * copies)
+            .Select(i => new Row(i, prompts[i / copies], new TextStreamer(Tokenizer, options.StopStrings),
+                                 penalties ? new TokenHistory(prompts[i / copies]) : null))
+            .ToList();
+        int V = _model.Config.VocabSize;
+
+        using var state = new DecodeState(_model, _device);
+        float[] logits = state.Prefill(prompts.Select(p => Window(p)).ToList(), copies);
+        var events = new List<(int Row, StreamPiece Piece)>();
+        while (rows.Count > 0)
+        {
+            events.Clear();
+            var finished = new List<int>();
+            for (int j = 0; j < rows.Count; j++)
+            {
+                var row = rows[j];
+                if (ct.IsCancellationRequested) { Finish(row, StopReason.Cancelled, null, ""); continue; }
+                var span = logits.AsSpan(j * V, V);
+                int id = sampler.Next(span, row.History);
+                float lse = options.LogProbs || options.TopCandidates > 0 ? Sampler.LogSumExp(span) : 0f;
+                var token = new GeneratedToken(id, options.LogProbs ? span[id] - lse : float.NaN,
+                    options.TopCandidates > 0 ? Sampler.TopCandidates(span, options.TopCandidates, lse) : []);
+                row.Sequence.Add(id);
+                row.Generated++;
+                row.History?.Add(id);
+                if (stopIds.Contains(id)) { Finish(row, StopReason.StopToken, token, ""); continue; }
+                var text = row.Streamer.Push(id);
+                if (row.Streamer.Stopped) Finish(row, StopReason.StopString, token, text);
+                else if (row.Generated >= options.MaxNewTokens) Finish(row, StopReason.MaxTokens, token, text);
+                else events.Add((row.Index, new StreamPiece(text, token, null)));
+            }
+
+            void Finish(Row row, StopReason reason, GeneratedToken? token, string text)
+            {
+                events.Add((row.Index, new StreamPiece(text + row.Streamer.Flush(), token, reason)));
+                finished.Add(rows.IndexOf(row));
+            }
+
+            if (finished.Count == rows.Count) { yield return events; yield break; }
+            if (finished.Count > 0)
+            {
+                var keep = Enumerable.Range(0, rows.Count).Except(finished).ToArray();
+                state.KeepRows(keep);
+                rows = keep.Select(j => rows[j]).ToList();
+            }
+
+            if (state.Full)
+            {
+                if (options.Overflow == ContextOverflow.Stop)
+                {
+                    foreach (var row in rows) events.Add((row.Index, new StreamPiece(row.Streamer.Flush(), null, StopReason.ContextFull)));
+                    yield return events;
+                    yield break;
+                }
+                logits = state.Prefill(rows.Select(r => Window(r.Sequence.ToArray(), ContextLength * 3 / 4)).ToList(), 1);
+            }
+            else
+            {
+                logits = state.Decode(rows.Select(r => (long)r.Sequence[^1]).ToArray());
+            }
+            yield return events;
+        }
+    }
+
+    /// <summary>The most recent tokens that fit (the whole prompt unless it is longer than the context).</summary>
+    int[] Window(int[] tokens, int? limit = null)
+    {
+        int max = limit ?? ContextLength;
+        return tokens.Length <= max ? tokens : tokens[^max..];
+    }
+
+    /// <summary>The cache, the key mask for left-padded rows, and the forward passes of one generation call.</summary>
+    sealed class DecodeState(Gpt model, Device device) : IDisposable
+    {
+        KvCache? _cache;
+        Tensor? _keyMask; // (B, 1, 1, capacity): false on pad positions; null when no row is padded
+        float[] _logits = [];
+
+        public bool Full => _cache!.Length >= _cache.Capacity;
+
+        /// <summary>Prefills left-padded prompts; with copies &gt; 1 each prompt's cache row is repeated. Returns (B·copies, V) logits.</summary>
+        public float[] Prefill(List<int[]> prompts, int copies)
+        {
+            using var mode = inference_mode();
+            int B = prompts.Count, L = prompts.Max(p => p.Length), C = model.Config.ContextLength;
+            _cache?.Dispose();
+            _keyMask?.Dispose();
+            _keyMask = null;
+            _cache = new KvCache(model.Config, B, device);
+            var pads = prompts.Select(p => L - p.Length).ToArray();
+            var ids = new long[B * L];
+            for (int b = 0; b < B; b++)
+                for (int t = 0; t < L; t++) ids[b * L + t] = t < pads[b] ? PadId : prompts[b][t - pads[b]];
+            using (var scope = NewDisposeScope())
+            {
+                Tensor? mask = null;
+                if (pads.Any(p => p > 0))
+                {
+                    // Query t may see key s ≤ t of its own row unless s is a pad; a pad query sees itself (no empty softmax row).
+                    var allowed = new bool[B * L * L];
+                    for (int b = 0; b < B; b++)
+                        for (int t = 0; t < L; t++)
+                            for (int s = 0; s <= t; s++) allowed[(b * L + t) * L + s] = s >= pads[b] || s == t;
+                    mask = tensor(allowed, [B, 1, L, L], device: device);                  // (B, 1, T, S)
+                    var keys = new bool[B * C];
+                    for (int b = 0; b < B; b++)
+                        for (int s = 0; s < C; s++) keys[b * C + s] = s >= pads[b];
+                    _keyMask = tensor(keys, [B, 1, 1, C], device: device).DetachFromDisposeScope();
+                }
+                var idx = tensor(ids, [B, L], device: device);                                 // (B, T)
+                var hidden = model.Hidden(idx, _cache, mask);                                  // (B, T, C)
+                var last = model.Logits(hidden.narrow(1, L - 1, 1));                            // (B, 1, V)
+                CopyLogits(last);
+            }
+            if (copies > 1)
+            {
+                var rows = Enumerable.Range(0, B * copies).Select(i => i / copies).ToArray();
+                KeepRows(rows);
+                int V = model.Config.VocabSize;
+                var expanded = new float[B * copies * V];
+                for (int i = 0; i < rows.Length; i++) Array.Copy(_logits, rows[i] * V, expanded, i * V, V);
+                _logits = expanded;
+            }
+            return _logits;
+        }
+
+        /// <summary>Feeds one token per row; returns (B, V) logits for the next position.</summary>
+        public float[] Decode(long[] tokens)
+        {
+            using var mode = inference_mode();
+            using var scope = NewDisposeScope();
+            long B = tokens.Length, S = _cache!.Length + 1;
+            var mask = _keyMask?.narrow(3, 0, S);                                                // (B, 1, 1, S)
+            var idx = tensor(tokens, [B, 1], device: device);                                   // (B, 1)
+            CopyLogits(model.Logits(model.Hidden(idx, _cache, mask)));                          // (B, 1, V)
+            return _logits;
+        }
+
+        /// <summary>Keeps (or repeats) the given batch rows of the cache and the key mask.</summary>
+        public void KeepRows(int[] rows)
+        {
+            using var mode = inference_mode();
+            using var scope = NewDisposeScope();
+            var index = tensor(rows.Select(r => (long)r).ToArray(), device: device);
+            _cache!.SelectRows(index);
+            if (_keyMask is not null)
+            {
+                var kept = _keyMask.index_select(0, index).DetachFromDisposeScope();
+                _keyMask.Dispose();
+                _keyMask = kept;
+            }
+        }
+
+        void CopyLogits(Tensor logits)
+        {
+            var cpu = logits.device_type == DeviceType.CPU ? logits.contiguous() : logits.cpu();
+            int n = (int)cpu.numel();
+            if (_logits.Length != n) _logits = new float[n];
+            cpu.data<float>().CopyTo(_logits);
+        }
+
+        public void Dispose()
+        {
+            _cache?.Dispose();
+            _keyMask?.Dispose();
+        }
+    }
+}

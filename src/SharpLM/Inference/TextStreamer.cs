@@ -1,0 +1,101 @@
+using System.Text;
+using SharpLM.Tokenization;
+
+namespace SharpLM.Inference;
+
+/// <summary>
+/// Turns token ids, pushed one at a time, into complete text pieces. Bytes of a character split over several byte-level
+/// tokens are held until the character is complete (never a U+FFFD in the middle of a stream). Text that could be the start
+/// of a stop string is held until it is known not to be one; a stop string itself is never emitted, and after it nothing is.
+/// </summary>
+public sealed class TextStreamer
+{
+    readonly Tokenizer _tokenizer;
+    readonly string[] _stops;
+    readonly List<byte> _bytes = [];         // undecoded tail: an incomplete UTF-8 sequence
+    readonly StringBuilder _held = new();   // decoded text that may begin a stop string
+
+    public TextStreamer(Tokenizer tokenizer, IEnumerable<string>? stopStrings = null)
+    {
+        _tokenizer = tokenizer;
+        _stops = stopStrings?.Where(s => s.Length > 0).Distinct().ToArray() ?? [];
+    }
+
+    /// <summary>The stop string that ended the text, or null.</summary>
+    public string? MatchedStop { get; private set; }
+
+    public bool Stopped => MatchedStop is not null;
+
+    /// <summary>Adds a token; returns the text it makes safe to show (often empty while a character or a stop is pending).</summary>
+    public string Push(int id)
+    {
+        if (Stopped) return "";
+        _bytes.AddRange(_tokenizer.TokenBytes(id));
+        int complete = CompletePrefixLength(_bytes);
+        if (complete == 0) return "";
+        _held.Append(Encoding.UTF8.GetString(_bytes.GetRange(0, complete).ToArray()));
+        _bytes.RemoveRange(0, complete);
+        return Release();
+    }
+
+    /// <summary>At the end of generation: everything still held (an unfinished character becomes U+FFFD).</summary>
+    public string Flush()
+    {
+        if (Stopped) return "";
+        _held.Append(Encoding.UTF8.GetString(_bytes.ToArray()));
+        _bytes.Clear();
+        var text = _held.ToString();
+        _held.Clear();
+        // A stop string can still appear whole in the held text only if it ended in the bytes just flushed.
+        var (at, stop) = FirstStop(text);
+        if (stop is null) return text;
+        MatchedStop = stop;
+        return text[..at];
+    }
+
+    string Release()
+    {
+        var text = _held.ToString();
+        var (at, stop) = FirstStop(text);
+        if (stop is not null)
+        {
+            MatchedStop = stop;
+            _held.Clear();
+            return text[..at];
+        }
+        // Hold back the longest tail that is a proper prefix of some stop string.
+        int keep = 0;
+        foreach (var s in _stops)
+            for (int n = Math.Min(s.Length - 1, text.Length); n > keep; n--)
+                if (string.CompareOrdinal(text, text.Length - n, s, 0, n) == 0) { keep = n; break; }
+        _held.Remove(0, text.Length - keep);
+        return text[..^keep];
+    }
+
+    (int At, string? Stop) FirstStop(string text)
+    {
+        int best = int.MaxValue;
+        string? found = null;
+        foreach (var s in _stops)
+        {
+            int i = text.IndexOf(s, StringComparison.Ordinal);
+            if (i >= 0 && i < best) { best = i; found = s; }
+        }
+        return (best, found);
+    }
+
+    /// <summary>Length of the longest prefix that does not end inside an unfinished UTF-8 sequence.</summary>
+    static int CompletePrefixLength(List<byte> bytes)
+    {
+        int n = bytes.Count;
+        // Walk back over at most 3 continuation bytes (10xxxxxx) to the lead byte of the last sequence.
+        for (int back = 1; back <= Math.Min(4, n); back++)
+        {
+            byte b = bytes[n - back];
+            if ((b & 0xC0) == 0x80) continue;
+            int need = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+            return back < need ? n - back : n;
+        }
+        return n; // only continuation bytes: invalid anyway, let the decoder replace them
+    }
+}
