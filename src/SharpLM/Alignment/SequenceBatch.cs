@@ -54,11 +54,23 @@ public sealed record SequenceBatch(Tensor Ids, Tensor Mask, long[] LastIndex, in
     public Tensor LastIndexTensor => tensor(LastIndex, device: Ids.device);
 
     /// <summary>log p(token t+1 | tokens ≤ t) for all positions (B, T−1), from the model's logits (B, T, V).</summary>
-    public Tensor TokenLogProbs(Tensor logits)
+    public Tensor TokenLogProbs(Tensor logits) => Taken(logits.narrow(1, 0, logits.shape[1] - 1).log_softmax(-1));
+
+    /// <summary>Log-probabilities of the tokens that follow (B, T−1) and the entropy of each next-token distribution (B, T−1).</summary>
+    public (Tensor LogProbs, Tensor Entropy) TokenLogProbsAndEntropy(Tensor logits)
     {
         var logp = logits.narrow(1, 0, logits.shape[1] - 1).log_softmax(-1);                   // (B, T−1, V)
-        var next = Ids.narrow(1, 1, Ids.shape[1] - 1).unsqueeze(-1);                            // (B, T−1, 1)
-        return logp.gather(2, next).squeeze(-1);                                                 // (B, T−1)
+        return (Taken(logp), -(logp.exp() * logp).sum(-1));
+    }
+
+    Tensor Taken(Tensor logp) => logp.gather(2, Ids.narrow(1, 1, Ids.shape[1] - 1).unsqueeze(-1)).squeeze(-1); // (B, T−1)
+
+    /// <summary>The given rows (a PPO/GRPO mini-batch), sharing nothing with this batch.</summary>
+    public SequenceBatch Rows(long[] rows)
+    {
+        using var index = tensor(rows, device: Ids.device);
+        return new SequenceBatch(Ids.index_select(0, index), Mask.index_select(0, index),
+            rows.Select(r => LastIndex[r]).ToArray(), rows.Select(r => PromptLengths[r]).ToArray());
     }
 
     /// <summary>Summed log-probability of each row's response tokens (B).</summary>
