@@ -22,5 +22,9 @@ public static class Program
         PretrainCommand.Build(),
         GenerateCommand.Build(),
         ChatCommand.Build(),
+        RewardCommand.Build(),
+        DpoCommand.Build(),
+        PpoCommand.Build(),
+        GrpoCommand.Build(),
     ];
 }
