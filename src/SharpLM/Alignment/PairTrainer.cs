@@ -36,7 +36,7 @@ public sealed class PairTrainer(string stage, IProgress<ProgressUpdate>? progres
     /// <summary>Indices of the pairs of 0-based <paramref name="step"/>: a function of (seed, step) only, so a resumed run draws the same.</summary>
     public static int[] BatchIndices(int count, int batchSize, long seed, long step)
     {
-        var rng = new Random(HashCode.Combine(seed, step));
+        var rng = new Random(Seeds.Derive(seed, step));
         var all = Enumerable.Range(0, count).ToArray();
         rng.Shuffle(all);
         return all.Take(Math.Min(batchSize, count)).ToArray();

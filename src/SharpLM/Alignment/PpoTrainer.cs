@@ -61,7 +61,7 @@ public sealed class PpoTrainer(IProgress<ProgressUpdate>? progress = null, Actio
         for (int epoch = 0; epoch < o.Epochs; epoch++)
         {
             var order = Enumerable.Range(0, rollouts.Rows.Count).Select(i => (long)i).ToArray();
-            new Random(HashCode.Combine(o.Seed, step, epoch)).Shuffle(order);
+            new Random(Seeds.Derive(o.Seed, step, epoch + 1)).Shuffle(order);
             foreach (var rows in order.Chunk(o.MiniBatch))
             {
                 var result = session.Runner.Step(step, 1, _ => // constant rate: the step only labels the update

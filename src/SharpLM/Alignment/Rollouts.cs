@@ -22,7 +22,7 @@ public static class Rollouts
             MaxNewTokens: Math.Min(o.MaxNewTokens, generator.ContextLength - longest),
             Sampling: new SamplingOptions(Temperature: o.Temperature),
             StopTokenIds: [template.AssistantEndId],
-            Seed: HashCode.Combine(o.Seed, step)).Validate();
+            Seed: Seeds.Derive(o.Seed, step)).Validate();
         var generations = generator.Generate(promptIds, options);
         var rows = promptIds.Select((p, i) => new PromptResponse(p, generations[i].Tokens)).ToList();
         var scores = reward.Score(prompts.Select((p, i) => new RewardInput(p, generations[i].Text, rows[i])).ToList());

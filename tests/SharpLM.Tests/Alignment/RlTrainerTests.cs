@@ -65,6 +65,21 @@ public class RlTrainerTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Ppo_resumed_from_a_checkpoint_reaches_identical_weights()
+    {
+        var sft = TinyRlhf.Sft(_tmp);
+        var prompts = Prompts(16);
+        RlOptions Options(string dir, int steps, bool resume = false) => new(sft, [prompts], "contains", dir, Steps: steps, Rollouts: 4,
+            Lr: 1e-2, Epochs: 2, MiniBatch: 2, MaxNewTokens: 4, CheckpointEvery: 2, Resume: resume, Threads: 1);
+        new PpoTrainer().Run(Options(_tmp["whole"], 4));
+        new PpoTrainer().Run(Options(_tmp["split"], 2));
+        var resumed = new PpoTrainer().Run(Options(_tmp["split"], 4, resume: true));
+        Assert.Equal([3L, 4L], resumed.History.Select(s => s.Step));
+        foreach (var file in new[] { Checkpoint.WeightsFile, PolicyWithValue.ValueHeadFile })
+            Assert.Equal(File.ReadAllBytes(Path.Combine(_tmp["whole"], "model", file)), File.ReadAllBytes(Path.Combine(_tmp["split"], "model", file)));
+    }
+
+    [Fact]
     public void A_reward_model_with_another_tokenizer_is_refused()
     {
         var sft = TinyRlhf.Sft(_tmp);
