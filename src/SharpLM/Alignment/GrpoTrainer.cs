@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using SharpLM.Core;
 using static TorchSharp.torch;
@@ -19,20 +18,9 @@ public sealed class GrpoTrainer(IProgress<ProgressUpdate>? progress = null, Acti
     {
         using var setup = PolicySetup.Load(o);
         using var session = RlSession.Open(o, Stage, setup.Policy, setup.Policy, setup.Tokenizer, _ => { }, log);
-        var generator = new SharpLM.Inference.Generator(setup.Policy, setup.Tokenizer);
         log?.Invoke($"grpo: {setup.Prompts.Count} prompts, reward {setup.Reward.Name}, {o.Rollouts} prompts × {o.Group} answers × {o.Steps} iterations, β {o.KlCoef.ToString(CultureInfo.InvariantCulture)}");
-        for (long step = session.State.Step; step < o.Steps; step++)
-        {
-            var clock = Stopwatch.StartNew();
-            var prompts = setup.PromptsFor(o, step).SelectMany(p => Enumerable.Repeat(p, o.Group)).ToList();
-            var rollouts = Rollouts.Collect(generator, setup.Template, prompts, setup.Reward, o, step);
-            setup.Policy.train();
-            var s = Update(setup, rollouts, o, step, session);
-            session.Record(s, rollouts, rollouts.Rows.Sum(r => r.Prompt.Length + r.Response.Length), clock.Elapsed.TotalSeconds, setup.Policy, setup.Tokenizer, setup.Template.Save);
-            progress?.Report(new ProgressUpdate(Stage, step + 1, o.Steps, "iterations",
-                string.Create(CultureInfo.InvariantCulture, $"reward {s.MeanReward:F3} KL {s.Kl:F3} len {s.ResponseLength:F1}")));
-        }
-        return new RlResult(session.Run.Root, session.Run.ModelDir, session.History);
+        return session.Loop(setup, step => setup.PromptsFor(o, step).SelectMany(p => Enumerable.Repeat(p, o.Group)).ToList(),
+            (rollouts, step) => Update(setup, rollouts, o, step, session), setup.Template.Save, progress);
     }
 
     static RlStep Update(PolicySetup setup, RolloutBatch rollouts, RlOptions o, long step, RlSession session)
@@ -48,29 +36,18 @@ public sealed class GrpoTrainer(IProgress<ProgressUpdate>? progress = null, Acti
         }
         var advantages = tensor(GroupAdvantages.Normalize(rollouts.Scores, o.Group), device: setup.Device).unsqueeze(1) * mask; // (B, T−1)
         double clipSum = 0, lossSum = 0;
-        int updates = 0;
-        for (int epoch = 0; epoch < o.Epochs; epoch++)
+        int updates = session.Updates(step, rollouts.Rows.Count, rows =>
         {
-            var order = Enumerable.Range(0, rollouts.Rows.Count).Select(i => (long)i).ToArray();
-            new Random(Seeds.Derive(o.Seed, step, epoch + 1)).Shuffle(order);
-            foreach (var rows in order.Chunk(o.MiniBatch))
-            {
-                var result = session.Runner.Step(step, 1, _ => // constant rate: the step only labels the update
-                {
-                    using var index = tensor(rows, device: setup.Device);
-                    using var mini = batch.Rows(rows);
-                    var logp = mini.TokenLogProbs(setup.Policy.forward(mini.Ids));
-                    var policy = PpoLosses.Policy(logp, oldLogp.index_select(0, index), advantages.index_select(0, index), mini.Mask, o.Clip);
-                    clipSum += policy.ClipFraction.item<float>();
-                    lossSum += policy.Loss.item<float>();
-                    return o.KlCoef > 0
-                        ? policy.Loss + o.KlCoef * PpoLosses.MaskedMean(PpoLosses.KlK3(logp, refLogp.index_select(0, index)), mini.Mask)
-                        : policy.Loss;
-                });
-                if (!result.IsFinite) throw new SharpLmException($"GRPO loss became {result.Loss} at iteration {step + 1}: training diverged (try a lower --lr)");
-                updates++;
-            }
-        }
+            using var index = tensor(rows, device: setup.Device);
+            using var mini = batch.Rows(rows);
+            var logp = mini.TokenLogProbs(setup.Policy.forward(mini.Ids));
+            var policy = PpoLosses.Policy(logp, oldLogp.index_select(0, index), advantages.index_select(0, index), mini.Mask, o.Clip);
+            clipSum += policy.ClipFraction.item<float>();
+            lossSum += policy.Loss.item<float>();
+            return o.KlCoef > 0
+                ? policy.Loss + o.KlCoef * PpoLosses.MaskedMean(PpoLosses.KlK3(logp, refLogp.index_select(0, index)), mini.Mask)
+                : policy.Loss;
+        });
         var kl = (PpoLosses.KlK1(oldLogp, refLogp) * mask).sum(1).mean().item<float>();
         return new RlStep(step + 1, rollouts.Scores.Average(), kl, PpoLosses.MaskedMean(entropy, mask).item<float>(),
             rollouts.Rows.Average(r => r.Response.Length), clipSum / updates, lossSum / updates, 0);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using SharpLM.Core;
 using TorchSharp;
@@ -28,21 +27,9 @@ public sealed class PpoTrainer(IProgress<ProgressUpdate>? progress = null, Actio
             model.Value.save_safetensors(Path.Combine(tmp, PolicyWithValue.ValueHeadFile));
             setup.Template.Save(tmp);
         }
-        var generator = new SharpLM.Inference.Generator(setup.Policy, setup.Tokenizer);
         log?.Invoke($"ppo: {setup.Prompts.Count} prompts, reward {setup.Reward.Name}, {o.Rollouts} rollouts × {o.Steps} iterations, β {o.KlCoef.ToString(CultureInfo.InvariantCulture)}");
-        for (long step = session.State.Step; step < o.Steps; step++)
-        {
-            var clock = Stopwatch.StartNew();
-            var rollouts = Rollouts.Collect(generator, setup.Template, setup.PromptsFor(o, step), setup.Reward, o, step);
-            model.train();
-            var s = Update(model, setup, rollouts, o, step, session);
-            session.Record(s, rollouts, rollouts.Rows.Sum(r => r.Prompt.Length + r.Response.Length), clock.Elapsed.TotalSeconds, setup.Policy, setup.Tokenizer, Files);
-            progress?.Report(new ProgressUpdate(Stage, step + 1, o.Steps, "iterations",
-                string.Create(CultureInfo.InvariantCulture, $"reward {s.MeanReward:F3} KL {s.Kl:F3} len {s.ResponseLength:F1}")));
-        }
-        return new RlResult(session.Run.Root, session.Run.ModelDir, session.History);
+        return session.Loop(setup, step => setup.PromptsFor(o, step), (rollouts, step) => Update(model, setup, rollouts, o, step, session), Files, progress);
     }
-
     static RlStep Update(PolicyWithValue model, PolicySetup setup, RolloutBatch rollouts, RlOptions o, long step, RlSession session)
     {
         using var scope = NewDisposeScope();
@@ -57,29 +44,18 @@ public sealed class PpoTrainer(IProgress<ProgressUpdate>? progress = null, Actio
         var kl = PpoLosses.KlK1(oldLogp, refLogp) * mask;                                         // (B, T−1)
         var (advantages, returns) = Advantages(batch, rollouts, kl, oldValues, o);
         var stats = new double[3]; // clip fraction, policy loss, value loss sums
-        int updates = 0;
-        for (int epoch = 0; epoch < o.Epochs; epoch++)
+        int updates = session.Updates(step, rollouts.Rows.Count, rows =>
         {
-            var order = Enumerable.Range(0, rollouts.Rows.Count).Select(i => (long)i).ToArray();
-            new Random(Seeds.Derive(o.Seed, step, epoch + 1)).Shuffle(order);
-            foreach (var rows in order.Chunk(o.MiniBatch))
-            {
-                var result = session.Runner.Step(step, 1, _ => // constant rate: the step only labels the update
-                {
-                    using var index = tensor(rows, device: setup.Device);
-                    using var mini = batch.Rows(rows);
-                    var (logp, values, _) = model.Forward(mini);
-                    var policy = PpoLosses.Policy(logp, oldLogp.index_select(0, index), advantages.index_select(0, index), mini.Mask, o.Clip);
-                    var value = PpoLosses.Value(values, oldValues.index_select(0, index), returns.index_select(0, index), mini.Mask, o.ValueClip);
-                    stats[0] += policy.ClipFraction.item<float>();
-                    stats[1] += policy.Loss.item<float>();
-                    stats[2] += value.item<float>();
-                    return policy.Loss + o.ValueCoef * value;
-                });
-                if (!result.IsFinite) throw new SharpLmException($"PPO loss became {result.Loss} at iteration {step + 1}: training diverged (try a lower --lr)");
-                updates++;
-            }
-        }
+            using var index = tensor(rows, device: setup.Device);
+            using var mini = batch.Rows(rows);
+            var (logp, values, _) = model.Forward(mini);
+            var policy = PpoLosses.Policy(logp, oldLogp.index_select(0, index), advantages.index_select(0, index), mini.Mask, o.Clip);
+            var value = PpoLosses.Value(values, oldValues.index_select(0, index), returns.index_select(0, index), mini.Mask, o.ValueClip);
+            stats[0] += policy.ClipFraction.item<float>();
+            stats[1] += policy.Loss.item<float>();
+            stats[2] += value.item<float>();
+            return policy.Loss + o.ValueCoef * value;
+        });
         return new RlStep(step + 1, rollouts.Scores.Average(), kl.sum(1).mean().item<float>(), PpoLosses.MaskedMean(entropy, mask).item<float>(),
             rollouts.Rows.Average(r => r.Response.Length), stats[0] / updates, stats[1] / updates, stats[2] / updates);
     }

@@ -72,7 +72,7 @@ public sealed class RlSession : IDisposable
     }
 
     /// <summary>Records iteration <paramref name="s"/>; logs a sample every <see cref="RlOptions.SampleEvery"/> iterations and checkpoints every <see cref="RlOptions.CheckpointEvery"/>.</summary>
-    public void Record(RlStep s, RolloutBatch rollouts, long tokens, double seconds, Gpt policy, Tokenizer tokenizer, Action<string> files)
+    void Record(RlStep s, RolloutBatch rollouts, long tokens, double seconds, Gpt policy, Tokenizer tokenizer, Action<string> files)
     {
         _history.Add(s);
         State = State with { Step = s.Step, DataPosition = s.Step, TokensSeen = State.TokensSeen + tokens, ElapsedSeconds = State.ElapsedSeconds + seconds };
@@ -93,6 +93,50 @@ public sealed class RlSession : IDisposable
             RewardChart.Render(_metrics, Path.Combine(Run.Root, RewardChart.FileName), $"{_stage} {Path.GetFileName(Path.GetFullPath(Run.Root))}");
             State = _checkpoints.Save(policy, tokenizer, Optimizer, State with { TorchRngState = TrainerState.CaptureTorchRng() }, null, files);
         }
+    }
+
+    /// <summary>
+    /// The iterations from the current state to <see cref="RlOptions.Steps"/>: rollouts for <paramref name="prompts"/>(step)
+    /// through the batched generator, <paramref name="update"/> on them, then metrics, samples and checkpoints.
+    /// </summary>
+    public RlResult Loop(PolicySetup setup, Func<long, List<Data.PromptRecord>> prompts, Func<RolloutBatch, long, RlStep> update,
+        Action<string> files, IProgress<ProgressUpdate>? progress)
+    {
+        var generator = new Inference.Generator(setup.Policy, setup.Tokenizer);
+        for (long step = State.Step; step < _o.Steps; step++)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var rollouts = Rollouts.Collect(generator, setup.Template, prompts(step), setup.Reward, _o, step);
+            setup.Policy.train(); // the generator left it in eval mode
+            var s = update(rollouts, step);
+            Record(s, rollouts, rollouts.Rows.Sum(r => r.Prompt.Length + r.Response.Length), clock.Elapsed.TotalSeconds, setup.Policy, setup.Tokenizer, files);
+            progress?.Report(new ProgressUpdate(_stage, step + 1, _o.Steps, "iterations",
+                string.Create(CultureInfo.InvariantCulture, $"reward {s.MeanReward:F3} KL {s.Kl:F3} len {s.ResponseLength:F1}")));
+        }
+        return new RlResult(Run.Root, Run.ModelDir, _history);
+    }
+
+    /// <summary>
+    /// <see cref="RlOptions.Epochs"/> passes over <paramref name="rows"/> rollouts in seeded mini-batches, one optimizer step
+    /// each through the shared <see cref="StepRunner"/>; <paramref name="loss"/> gets the mini-batch's row indices. Returns the
+    /// number of updates.
+    /// </summary>
+    public int Updates(long step, int rows, Func<long[], Tensor> loss)
+    {
+        int updates = 0;
+        for (int epoch = 0; epoch < _o.Epochs; epoch++)
+        {
+            var order = Enumerable.Range(0, rows).Select(i => (long)i).ToArray();
+            new Random(Seeds.Derive(_o.Seed, step, epoch + 1)).Shuffle(order);
+            foreach (var chunk in order.Chunk(_o.MiniBatch))
+            {
+                var result = Runner.Step(step, 1, _ => loss(chunk)); // constant rate: the step only labels the update
+                if (!result.IsFinite)
+                    throw new SharpLmException($"{_stage} loss became {result.Loss.ToString(CultureInfo.InvariantCulture)} at iteration {step + 1}: training diverged (try a lower --lr)");
+                updates++;
+            }
+        }
+        return updates;
     }
 
     public void Dispose() => Optimizer.Dispose();

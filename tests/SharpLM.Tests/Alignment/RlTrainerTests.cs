@@ -26,13 +26,16 @@ public class RlTrainerTests(ITestOutputHelper output) : IDisposable
         return _tmp["prompts.jsonl"];
     }
 
-    void Report(string name, RlResult result)
+    /// <summary>Prints every iteration, then checks the last 3 iterations' mean reward beats the first 3's within a KL bound.</summary>
+    void AssertRewardRose(string name, RlResult result)
     {
         foreach (var s in result.History)
             output.WriteLine($"{name} step {s.Step}: reward {s.MeanReward:F3} KL {s.Kl:F3} entropy {s.Entropy:F3} length {s.ResponseLength:F1} clip {s.ClipFraction:P0} value loss {s.ValueLoss:F4}");
+        double before = result.History.Take(3).Average(s => s.MeanReward), after = result.History.TakeLast(3).Average(s => s.MeanReward);
+        output.WriteLine($"{name} mean reward: first 3 iterations {before:F3} → last 3 {after:F3}; final KL {result.History[^1].Kl:F3} nats");
+        Assert.True(after > before + 0.2, $"reward {before:F3} → {after:F3}");
+        Assert.True(result.History[^1].Kl < 10, $"KL {result.History[^1].Kl}");
     }
-
-    static double Mean(IEnumerable<RlStep> steps) => steps.Average(s => s.MeanReward);
 
     [Fact]
     public void Ppo_raises_mean_reward_within_a_bounded_kl()
@@ -41,11 +44,7 @@ public class RlTrainerTests(ITestOutputHelper output) : IDisposable
         var o = new RlOptions(sft, [Prompts(32)], "contains", _tmp["ppo"], Steps: 12, Rollouts: 16, KlCoef: 0.02, Lr: 1e-2,
             Epochs: 2, MiniBatch: 8, MaxNewTokens: 6, SampleEvery: 4, CheckpointEvery: 6, Threads: 1);
         var result = new PpoTrainer(log: output.WriteLine).Run(o);
-        Report("ppo", result);
-        double before = Mean(result.History.Take(3)), after = Mean(result.History.TakeLast(3));
-        output.WriteLine($"ppo mean reward: first 3 iterations {before:F3} → last 3 {after:F3}; final KL {result.History[^1].Kl:F3} nats");
-        Assert.True(after > before + 0.2, $"reward {before:F3} → {after:F3}");
-        Assert.True(result.History[^1].Kl < 10, $"KL {result.History[^1].Kl}");
+        AssertRewardRose("ppo", result);
         Assert.True(File.Exists(Path.Combine(result.ModelDir, PolicyWithValue.ValueHeadFile)));
         Assert.True(File.Exists(Path.Combine(result.RunDir, RewardChart.FileName)));
     }
@@ -57,11 +56,7 @@ public class RlTrainerTests(ITestOutputHelper output) : IDisposable
         var o = new RlOptions(sft, [Prompts(32)], "contains", _tmp["grpo"], Steps: 12, Rollouts: 4, Group: 4, KlCoef: 0.02, Lr: 1e-2,
             Epochs: 1, MiniBatch: 16, MaxNewTokens: 6, SampleEvery: 4, CheckpointEvery: 6, Threads: 1);
         var result = new GrpoTrainer(log: output.WriteLine).Run(o);
-        Report("grpo", result);
-        double before = Mean(result.History.Take(3)), after = Mean(result.History.TakeLast(3));
-        output.WriteLine($"grpo mean reward: first 3 iterations {before:F3} → last 3 {after:F3}; final KL {result.History[^1].Kl:F3} nats");
-        Assert.True(after > before + 0.2, $"reward {before:F3} → {after:F3}");
-        Assert.True(result.History[^1].Kl < 10, $"KL {result.History[^1].Kl}");
+        AssertRewardRose("grpo", result);
     }
 
     [Fact]
