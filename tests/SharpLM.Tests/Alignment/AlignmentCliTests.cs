@@ -28,7 +28,7 @@ public sealed class AlignmentCliTests : IDisposable
     }
 
     [Fact]
-    public void Reward_train_then_score_ranks_the_polite_answer_higher()
+    public void Reward_train_then_score_ranks_the_polite_answer_higher_and_ppo_uses_it()
     {
         var sft = TinyRlhf.Sft(_tmp);
         var data = TinyRlhf.PolitePairs(_tmp, 120);
@@ -43,6 +43,13 @@ public sealed class AlignmentCliTests : IDisposable
             return float.Parse(o.Trim(), CultureInfo.InvariantCulture);
         }
         Assert.True(Score("cd ef thanks") > Score("cd ef now"));
+
+        File.WriteAllLines(_tmp["prompts.txt"], ["q ab?", "q cd?"]);
+        (code, output, error) = Run("ppo", "--policy", sft, "--prompts", _tmp["prompts.txt"], "--reward", _tmp["rm"], "--out", _tmp["ppo"],
+            "--steps", "2", "--rollouts", "2", "--mini-batch", "2", "--max-tokens", "4", "--kl-coef", "0.1", "--threads", "1");
+        Assert.True(code == 0, error);
+        Assert.Contains("done: iteration 1 → 2: mean reward", output);
+        Assert.True(File.Exists(Path.Combine(_tmp["ppo"], "model", "value_head.safetensors")));
     }
 
     [Fact]

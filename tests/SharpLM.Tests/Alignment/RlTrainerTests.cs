@@ -60,6 +60,17 @@ public class RlTrainerTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Ppo_against_a_trained_reward_model_raises_its_score()
+    {
+        var sft = TinyRlhf.Sft(_tmp);
+        new RewardTrainer().Run(new PreferenceTrainOptions(sft, [TinyRlhf.PolitePairs(_tmp, 160)], _tmp["rm"],
+            Steps: 20, BatchSize: 16, Lr: 3e-3, WarmupSteps: 2, EvalEvery: 20, Threads: 1));
+        var o = new RlOptions(sft, [Prompts(32)], _tmp["rm"], _tmp["ppo"], Steps: 10, Rollouts: 16, KlCoef: 0.05, Lr: 5e-3,
+            Epochs: 2, MiniBatch: 8, MaxNewTokens: 8, SampleEvery: 5, CheckpointEvery: 10, Threads: 1);
+        AssertRewardRose("ppo+rm", new PpoTrainer(log: output.WriteLine).Run(o));
+    }
+
+    [Fact]
     public void Ppo_resumed_from_a_checkpoint_reaches_identical_weights()
     {
         var sft = TinyRlhf.Sft(_tmp);
