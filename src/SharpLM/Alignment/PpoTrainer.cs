@@ -7,8 +7,8 @@ using static TorchSharp.torch;
 namespace SharpLM.Alignment;
 
 /// <summary>
-/// InstructGPT-style PPO. Each iteration samples one answer per prompt with the batched <see cref="SharpLM.Inference.Generator"/>, scores it
-/// (normally with a reward model) at its last token, subtracts the per-token KL penalty β·(log π − log π_ref) to the frozen
+/// InstructGPT-style PPO. Each iteration samples one answer per prompt with the batched
+/// <see cref="SharpLM.Inference.Generator"/>, scores it (normally with a reward model) at its last token, subtracts the per-token KL penalty β·(log π − log π_ref) to the frozen
 /// SFT reference, computes GAE advantages (whitened) from the shared-trunk value head (see <see cref="PolicyWithValue"/> for
 /// why shared), then runs <see cref="RlOptions.Epochs"/> passes of clipped-surrogate + clipped-value updates in mini-batches.
 /// </summary>
@@ -30,6 +30,7 @@ public sealed class PpoTrainer(IProgress<ProgressUpdate>? progress = null, Actio
         log?.Invoke($"ppo: {setup.Prompts.Count} prompts, reward {setup.Reward.Name}, {o.Rollouts} rollouts × {o.Steps} iterations, β {o.KlCoef.ToString(CultureInfo.InvariantCulture)}");
         return session.Loop(setup, step => setup.PromptsFor(o, step), (rollouts, step) => Update(model, setup, rollouts, o, step, session), Files, progress);
     }
+
     static RlStep Update(PolicyWithValue model, PolicySetup setup, RolloutBatch rollouts, RlOptions o, long step, RlSession session)
     {
         using var scope = NewDisposeScope();
