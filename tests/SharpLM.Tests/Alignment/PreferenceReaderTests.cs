@@ -39,10 +39,10 @@ public class PreferenceReaderTests : IDisposable
     public void Hh_rlhf_transcripts_share_their_prefix_as_the_prompt()
     {
         var path = Write("hh.jsonl",
-            """{"chosen": "\n\nHuman: hi\n\nAssistant: hello\n\nHuman: help me\n\nAssistant: Sure, gladly.", "rejected": "\n\nHuman: hi\n\nAssistant: hello\n\nHuman: help me\n\nAssistant: No."}""");
+            """{"chosen": "\n\nHuman: hi\n\nAssistant: hello\n\nHuman: help me\n\nAssistant: Sure, gladly.", "rejected": "\n\nHuman: hi\n\nAssistant: hello\n\nHuman: help me\n\nAssistant: Sure not."}""");
         var pair = Assert.Single(PreferenceReader.Read([path]));
         Assert.Equal([new ChatMessage("user", "hi"), new ChatMessage("assistant", "hello"), new ChatMessage("user", "help me")], pair.Prompt);
-        Assert.Equal(("Sure, gladly.", "No."), (pair.Chosen, pair.Rejected));
+        Assert.Equal(("Sure, gladly.", "Sure not."), (pair.Chosen, pair.Rejected)); // the shared "Sure" stays in the answers
     }
 
     [Fact]
