@@ -12,6 +12,7 @@ namespace SharpLM.Training;
 /// <param name="EvalEvery">Evaluate, chart and checkpoint every this many steps (and at the end).</param>
 /// <param name="EvalBatches">Validation batches per evaluation.</param>
 /// <param name="KeepLast">Resumable checkpoints kept.</param>
+/// <param name="TimeLimitSeconds">Stop (evaluating and checkpointing) once training has run this long, even before Steps.</param>
 /// <param name="DebugNanAtStep">Test hook: the loss of this 1-based step becomes NaN.</param>
 public sealed record PretrainOptions(
     IReadOnlyList<string> Data,
@@ -41,6 +42,7 @@ public sealed record PretrainOptions(
     int LogEvery = 10,
     int KeepLast = 2,
     IReadOnlyList<string>? SamplePrompts = null,
+    double? TimeLimitSeconds = null,
     long? DebugNanAtStep = null);
 
 /// <summary>How a pretraining run ended.</summary>

@@ -119,7 +119,9 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
             double eta = trainSeconds / (step + 1 - startStep) * (steps - step - 1);
             progress?.Report(new ProgressUpdate(Stage, step + 1, steps, "steps", string.Create(CultureInfo.InvariantCulture,
                 $"loss {last.Loss:F4} lr {last.Lr:G3} |g| {last.GradNorm:F3} {tokPerSec:N0} tok/s MFU {100 * mfu:F1}%")));
-            if ((step + 1) % o.LogEvery == 0 || step + 1 == steps)
+            bool timeUp = o.TimeLimitSeconds is { } limit && elapsed >= limit;
+            bool final = step + 1 == steps || timeUp;
+            if ((step + 1) % o.LogEvery == 0 || final)
             {
                 metrics.Append("train", step + 1, new Dictionary<string, JsonNode?>
                 {
@@ -129,7 +131,7 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
                 windowSeconds = 0;
                 windowTokens = 0;
             }
-            if ((step + 1) % o.EvalEvery == 0 || step + 1 == steps)
+            if ((step + 1) % o.EvalEvery == 0 || final)
             {
                 lastEval = evaluator.Evaluate(model, data.Val, B, T, o.EvalBatches, o.Seed);
                 var samples = Samples(model, tokenizer, o.SamplePrompts);
@@ -140,10 +142,15 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
                 });
                 log?.Invoke(string.Create(CultureInfo.InvariantCulture,
                     $"step {step + 1}/{steps}: train loss {last.Loss:F4}, val loss {lastEval.Loss:F4}, val bpb {lastEval.BitsPerByte:F4}, {elapsed:F1} s"));
-                foreach (var t in samples) log?.Invoke($"  sample: {t}");
+                foreach (var t in samples) log?.Invoke($"  sample: {t.Replace("\n", "⏎")}");
                 LossChart.Render(metrics, run.ChartPath, $"pretrain {Path.GetFileName(Path.GetFullPath(run.Root))}");
                 state = checkpoints.Save(model, tokenizer, optimizer,
                     state with { ElapsedSeconds = elapsed, TorchRngState = TrainerState.CaptureTorchRng() }, lastEval.Loss);
+            }
+            if (timeUp)
+            {
+                log?.Invoke($"time limit reached after step {step + 1}");
+                break;
             }
         }
         double total = elapsedBefore + clock.Elapsed.TotalSeconds;

@@ -30,10 +30,10 @@ public static class TinyRun
             Steps: steps, BatchSize: 4, Lr: 3e-3, WarmupSteps: 2, EvalEvery: 10, EvalBatches: 2, LogEvery: 5, Threads: 1, Seed: seed);
 
     /// <summary>The same run as <see cref="Options"/>, as <c>sharplm pretrain</c> arguments.</summary>
-    public static string[] CliArgs(string corpus, string outDir, long steps, bool resume = false) =>
+    public static string[] CliArgs(string corpus, string outDir, long steps, bool resume = false, int evalEvery = 10) =>
     [
         "pretrain", "--data", corpus, "--tokenizer", "char", "--out", outDir, "--depth", "1", "--context", "16", "--width", "32",
-        "--heads", "2", "--steps", steps.ToString(), "--batch-size", "4", "--lr", "3e-3", "--warmup", "2", "--eval-every", "10",
+        "--heads", "2", "--steps", steps.ToString(), "--batch-size", "4", "--lr", "3e-3", "--warmup", "2", "--eval-every", evalEvery.ToString(),
         "--eval-batches", "2", "--log-every", "5", "--threads", "1", "--seed", "1337", .. (resume ? new[] { "--resume" } : []),
     ];
 }
