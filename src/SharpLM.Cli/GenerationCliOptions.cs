@@ -19,13 +19,22 @@ public sealed class GenerationCliOptions
     public Option<string[]> Stop { get; } = new("--stop") { Description = "stop when this text appears (repeatable); it is not printed" };
     public Option<bool> ShowProbs { get; } = new("--show-probs") { Description = "print the 5 most likely tokens and their probabilities at every step" };
     public Option<long> Seed { get; } = CommonOptions.Seed();
-    public Option<int> Threads { get; } = CommonOptions.Threads();
+    public Option<int> Threads { get; } = OneThread(CommonOptions.Threads());
     public Option<string> Device { get; } = CommonOptions.Device();
 
     public IEnumerable<Option> All =>
         [Model, MaxTokens, Temperature, TopK, TopP, MinP, RepetitionPenalty, FrequencyPenalty, Stop, ShowProbs, Seed, Threads, Device];
 
     public const int ShownCandidates = 5;
+
+    /// <summary>Decoding a few rows is a chain of small ops: one libtorch thread beat two by far on the shared 2-core machine
+    /// (bench/RESULTS.md, Inference).</summary>
+    static Option<int> OneThread(Option<int> threads)
+    {
+        threads.DefaultValueFactory = _ => 1;
+        threads.Description = "libtorch threads (0 = all cores; 1 is fastest for decoding a few rows)";
+        return threads;
+    }
 
     public GenerationOptions Read(ParseResult parse) => new GenerationOptions(
         MaxNewTokens: parse.GetValue(MaxTokens),

@@ -14,6 +14,7 @@ public sealed class ChatSession
     readonly Generator _generator;
     readonly ChatTemplate? _template;
     readonly List<ChatMessage> _messages = [];
+    int _answers; // each answer draws from its own seed (Seed + answers so far): a session replays, answers differ
 
     public ChatSession(Generator generator, ChatTemplate? template, GenerationOptions options)
     {
@@ -59,7 +60,7 @@ public sealed class ChatSession
     {
         if (_messages.Count == 0 || _messages[^1].Role != ChatMessage.User)
             throw new SharpLmException("say something first: the conversation must end with a user message");
-        var options = Options with { StopTokenIds = [.. Options.StopTokenIds ?? [], .. _generator.Tokenizer.SpecialTokenIds.Values] };
+        var options = Options with { Seed = Options.Seed + _answers++, StopTokenIds = [.. Options.StopTokenIds ?? [], .. _generator.Tokenizer.SpecialTokenIds.Values] };
         var text = new System.Text.StringBuilder();
         try
         {

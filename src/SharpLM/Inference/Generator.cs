@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using SharpLM.Core;
 using SharpLM.Model;
 using SharpLM.Tokenization;
@@ -26,7 +27,6 @@ public sealed class Generator
         _model = model;
         Tokenizer = tokenizer;
         _device = model.parameters().First().device;
-        model.eval();
     }
 
     public Tokenizer Tokenizer { get; }
@@ -119,6 +119,7 @@ public sealed class Generator
             .ToList();
         int V = _model.Config.VocabSize;
 
+        using var fused = _model.FuseForInference();
         using var state = new DecodeState(_model, _device);
         float[] logits = state.Prefill(prompts.Select(p => Window(p)).ToList(), copies);
         var events = new List<(int Row, StreamPiece Piece)>();
@@ -201,7 +202,7 @@ public sealed class Generator
             _cache?.Dispose();
             _keyMask?.Dispose();
             _keyMask = null;
-            _cache = new KvCache(model.Config, B, device);
+            _cache = new KvCache(model.Config, B, device, model.ComputeType);
             var pads = prompts.Select(p => L - p.Length).ToArray();
             var ids = new long[B * L];
             for (int b = 0; b < B; b++)
@@ -271,7 +272,7 @@ public sealed class Generator
             var cpu = logits.device_type == DeviceType.CPU ? logits.contiguous() : logits.cpu();
             int n = (int)cpu.numel();
             if (_logits.Length != n) _logits = new float[n];
-            cpu.data<float>().CopyTo(_logits);
+            MemoryMarshal.Cast<byte, float>(cpu.bytes).CopyTo(_logits); // ~0.2 µs; the element accessor takes ~50 µs
         }
 
         public void Dispose()

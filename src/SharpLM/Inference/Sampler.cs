@@ -67,21 +67,37 @@ public sealed class Sampler
     {
         int V = probs.Length;
         if (_order.Length != V) { _order = new int[V]; _sortKeys = new float[V]; }
-        for (int i = 0; i < V; i++) { _order[i] = i; _sortKeys[i] = -probs[i]; }
-        Array.Sort(_sortKeys, _order); // descending probability; ties keep no particular order but the draw is seeded
-        int keep = k;
+        // Sorting 4,096 floats per token costs more than the forward pass's small ops, so sort only the tokens within
+        // 10⁻⁴ of the best when they provably hold the answer: at least k of them, or (no top-k) at least mass p.
+        int m = 0;
+        double total = 0, candidateMass = 0;
+        for (int i = 0; i < V; i++)
+        {
+            total += probs[i];
+            if (probs[i] < 1e-4f) continue;
+            _order[m] = i; _sortKeys[m] = -probs[i]; m++;
+            candidateMass += probs[i];
+        }
+        if (k < V ? m < k : candidateMass < p * total)
+        {
+            for (int i = 0; i < V; i++) { _order[i] = i; _sortKeys[i] = -probs[i]; }
+            m = V;
+        }
+        Array.Sort(_sortKeys, _order, 0, m); // descending probability
+        int keep = Math.Min(k, m);
         if (p < 1f)
         {
-            double total = 0;
-            for (int i = 0; i < k; i++) total += probs[_order[i]];
+            double kept = 0;
+            for (int i = 0; i < keep; i++) kept -= _sortKeys[i];
             double sum = 0;
-            for (int i = 0; i < k; i++)
+            for (int i = 0; i < keep; i++)
             {
-                sum += probs[_order[i]];
-                if (sum >= p * total) { keep = i + 1; break; }
+                sum -= _sortKeys[i];
+                if (sum >= p * kept) { keep = i + 1; break; }
             }
         }
-        for (int i = keep; i < V; i++) probs[_order[i]] = 0f;
+        Array.Clear(probs);
+        for (int i = 0; i < keep; i++) probs[_order[i]] = -_sortKeys[i];
     }
 
     public static int ArgMax(ReadOnlySpan<float> values)

@@ -7,6 +7,7 @@ namespace SharpLM.Inference;
 /// Turns token ids, pushed one at a time, into complete text pieces. Bytes of a character split over several byte-level
 /// tokens are held until the character is complete (never a U+FFFD in the middle of a stream). Text that could be the start
 /// of a stop string is held until it is known not to be one; a stop string itself is never emitted, and after it nothing is.
+/// A special token shows as its text but is never part of a stop string match.
 /// </summary>
 public sealed class TextStreamer
 {
@@ -30,6 +31,11 @@ public sealed class TextStreamer
     public string Push(int id)
     {
         if (Stopped) return "";
+        if (_tokenizer.IsSpecial(id))
+        {
+            var before = Flush(); // a stop string cannot run across a special token
+            return Stopped ? before : before + Encoding.UTF8.GetString(_tokenizer.TokenBytes(id));
+        }
         _bytes.AddRange(_tokenizer.TokenBytes(id));
         int complete = CompletePrefixLength(_bytes);
         if (complete == 0) return "";

@@ -23,24 +23,30 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x) => Normalize(x, weight, _eps);
+
+    internal Tensor Weight => weight;
+    internal double Eps => _eps;
+
+    /// <summary>x / rms(x) · weight, in fp32; weight broadcasts against x (the fused q/k norm passes one per head).</summary>
+    internal static Tensor Normalize(Tensor x, Tensor weight, double eps)
     {
         var x32 = x.dtype == ScalarType.Float32 ? x : x.to_type(ScalarType.Float32);
-        return x32 * rsqrt(x32.square().mean([-1], keepdim: true) + _eps) * weight;
+        return x32 * rsqrt(x32.square().mean([-1], keepdim: true) + eps) * weight;
     }
 }
 
-/// <summary>Rotary position tables (RoPE): position p rotates each pair of channels by p·θᵢ.</summary>
+/// <summary>Rotary position tables (RoPE): position p rotates each pair of channels (i, i + D/2) by p·θᵢ.</summary>
 public sealed class Rotary
 {
-    readonly Tensor _cos, _sin; // (Tmax, D/2)
+    readonly Tensor _cos, _sin; // (Tmax, D): cos repeated over both halves; sin with the first half negated
 
     public Rotary(int contextLength, int headSize, double ropeBase, Device device)
     {
         var inv = pow(ropeBase, -arange(0, headSize, 2, float64, device) / headSize);      // (D/2)
         var angles = outer(arange(contextLength, float64, device), inv);                   // (Tmax, D/2)
-        _cos = angles.cos().to_type(ScalarType.Float32);
-        _sin = angles.sin().to_type(ScalarType.Float32);
+        _cos = cat([angles.cos(), angles.cos()], -1).to_type(ScalarType.Float32);
+        _sin = cat([-angles.sin(), angles.sin()], -1).to_type(ScalarType.Float32);
         Device = device;
     }
 
@@ -49,12 +55,12 @@ public sealed class Rotary
     /// <summary>Rotates x (B, H, T, D) whose first token sits at absolute position <paramref name="start"/>.</summary>
     public Tensor Apply(Tensor x, long start)
     {
+        // [x1, x2]·cos + [x2, x1]·[-sin, sin] = [x1 cos − x2 sin, x2 cos + x1 sin]: five ops, since decoding runs this per token.
         long T = x.shape[2], half = x.shape[3] / 2;
-        var cos = _cos.narrow(0, start, T).to_type(x.dtype);                              // (T, D/2)
-        var sin = _sin.narrow(0, start, T).to_type(x.dtype);
-        var x1 = x.narrow(-1, 0, half);                                                   // (B, H, T, D/2)
-        var x2 = x.narrow(-1, half, half);
-        return cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], -1);                       // (B, H, T, D)
+        var cos = _cos.narrow(0, start, T);                                               // (T, D)
+        var sin = _sin.narrow(0, start, T);
+        if (cos.dtype != x.dtype) { cos = cos.to_type(x.dtype); sin = sin.to_type(x.dtype); }
+        return (x * cos).addcmul_(x.roll(half, -1), sin, 1);                               // (B, H, T, D)
     }
 }
 
@@ -82,20 +88,56 @@ public sealed class Attention : nn.Module
 
     public Linear OutProjection => o_proj;
 
+    // Inference only (see Gpt.FuseForInference): q, k, v weights stacked into one matrix and the q/k norm weights per head,
+    // so a decoded token needs one projection, one norm and one rotation for queries and keys together (fewer tiny ops,
+    // each ~1.5 µs). Copied from the parameters at every fuse, so generation after a training step sees the new weights.
+    Tensor? _qkvWeight;    // (H·D + 2·K·D, C)
+    Tensor? _qkNormWeight; // (H + K, 1, D)
+
+    internal void Fuse(bool on)
+    {
+        _qkvWeight?.Dispose();
+        _qkNormWeight?.Dispose();
+        (_qkvWeight, _qkNormWeight) = (null, null);
+        if (!on) return;
+        using var noGrad = no_grad();
+        _qkvWeight = cat([q_proj.weight!, k_proj.weight!, v_proj.weight!], 0).DetachFromDisposeScope();
+        if (q_norm is not null && k_norm is not null)
+            _qkNormWeight = cat([q_norm.Weight.expand(_heads, _headSize), k_norm.Weight.expand(_kvHeads, _headSize)], 0)
+                .view(_heads + _kvHeads, 1, _headSize).DetachFromDisposeScope();
+    }
+
     public Tensor forward(Tensor x, Rotary rope, KvCache.Layer? cache, Tensor? mask, ScalarType compute)
     {
         long B = x.shape[0], T = x.shape[1];
         long start = cache?.Length ?? 0;
-        var q = Gpt.Linear(x, q_proj, compute).view(B, T, _heads, _headSize).transpose(1, 2);    // (B, H, T, D)
-        var k = Gpt.Linear(x, k_proj, compute).view(B, T, _kvHeads, _headSize).transpose(1, 2);  // (B, K, T, D)
-        var v = Gpt.Linear(x, v_proj, compute).view(B, T, _kvHeads, _headSize).transpose(1, 2);  // (B, K, T, D)
-        if (q_norm is not null && k_norm is not null)
+        Tensor q, k, v;
+        if (_qkvWeight is not null)
         {
-            q = q_norm.forward(q).to_type(q.dtype);
-            k = k_norm.forward(k).to_type(k.dtype);
+            var qkv = Gpt.Linear(x, _qkvWeight, compute).view(B, T, _heads + 2 * _kvHeads, _headSize).transpose(1, 2); // (B, H+2K, T, D)
+            var qk = qkv.narrow(1, 0, _heads + _kvHeads);                                        // (B, H+K, T, D)
+            v = qkv.narrow(1, _heads + _kvHeads, _kvHeads);                                      // (B, K, T, D)
+            if (_qkNormWeight is not null)
+            {
+                var n = RmsNorm.Normalize(qk, _qkNormWeight, q_norm!.Eps);                       // fp32
+                qk = n.dtype == qk.dtype ? n : n.to_type(qk.dtype);
+            }
+            qk = rope.Apply(qk, start);
+            (q, k) = (qk.narrow(1, 0, _heads), qk.narrow(1, _heads, _kvHeads));                   // (B, H, T, D), (B, K, T, D)
         }
-        q = rope.Apply(q, start);
-        k = rope.Apply(k, start);
+        else
+        {
+            q = Gpt.Linear(x, q_proj, compute).view(B, T, _heads, _headSize).transpose(1, 2);    // (B, H, T, D)
+            k = Gpt.Linear(x, k_proj, compute).view(B, T, _kvHeads, _headSize).transpose(1, 2);  // (B, K, T, D)
+            v = Gpt.Linear(x, v_proj, compute).view(B, T, _kvHeads, _headSize).transpose(1, 2);  // (B, K, T, D)
+            if (q_norm is not null && k_norm is not null)
+            {
+                var (qn, kn) = (q_norm.forward(q), k_norm.forward(k));                          // fp32
+                (q, k) = qn.dtype == q.dtype ? (qn, kn) : (qn.to_type(q.dtype), kn.to_type(k.dtype));
+            }
+            q = rope.Apply(q, start);
+            k = rope.Apply(k, start);
+        }
         if (cache is not null) (k, v) = cache.Append(k, v);                                   // (B, K, S, D)
         if (_kvHeads != _heads)
         {
@@ -217,6 +259,32 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     public ScalarType ComputeType { get; set; } = ScalarType.Float32;
 
     public IReadOnlyList<Block> Blocks => model.layers.ToList();
+
+    int _fusions;
+
+    /// <summary>
+    /// For generation: until disposed, attention uses fused copies of its weights (one q/k/v projection, one q/k norm), which
+    /// removes a quarter of the tiny ops per decoded token. The copies are taken now: fuse after training steps, not before.
+    /// </summary>
+    public IDisposable FuseForInference()
+    {
+        foreach (var block in model.layers) block.Attention.Fuse(true);
+        _fusions++;
+        return new Unfuse(this);
+    }
+
+    sealed class Unfuse(Gpt gpt) : IDisposable
+    {
+        bool _done;
+
+        public void Dispose()
+        {
+            if (_done) return;
+            _done = true;
+            if (--gpt._fusions == 0)
+                foreach (var block in gpt.model.layers) block.Attention.Fuse(false);
+        }
+    }
     public Embedding Embedding => model.embed_tokens;
     public Tensor HeadWeight => lm_head?.weight ?? model.embed_tokens.weight!;
 
@@ -257,7 +325,11 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Logits (B, T, V) from hidden states, in fp32.</summary>
-    public Tensor Logits(Tensor hidden) => Linear(hidden, lm_head?.weight ?? model.embed_tokens.weight!, ComputeType).to_type(ScalarType.Float32);
+    public Tensor Logits(Tensor hidden)
+    {
+        var logits = Linear(hidden, lm_head?.weight ?? model.embed_tokens.weight!, ComputeType);
+        return logits.dtype == ScalarType.Float32 ? logits : logits.to_type(ScalarType.Float32);
+    }
 
     public override Tensor forward(Tensor idx) => Logits(Hidden(idx));
 

@@ -46,6 +46,19 @@ public class GeneratorTests
     }
 
     [Fact]
+    public void Bf16_generation_caches_in_bf16_and_stays_close_to_the_bf16_full_forward_pass()
+    {
+        var lm = Lm();
+        lm.Model.ComputeType = TorchSharp.torch.ScalarType.BFloat16;
+        var prompt = lm.Tokenizer.Encode("the half path");
+        var g = lm.Generator.Generate([prompt], AllProbabilities(lm.Tokenizer.VocabSize))[0];
+        var full = lm.FullLogProbs([.. prompt, .. g.Tokens]);
+        for (int i = 0; i < g.Tokens.Length; i++)
+            Assert.True(Math.Abs(full[prompt.Length - 1 + i][g.Tokens[i]] - g.LogProbs![i]) < 0.05,
+                $"token {i}: {g.LogProbs![i]} vs {full[prompt.Length - 1 + i][g.Tokens[i]]}");
+    }
+
+    [Fact]
     public void Samples_of_one_prompt_share_its_prefill_and_still_match_the_full_forward_pass()
     {
         var lm = Lm();
@@ -81,7 +94,9 @@ public class GeneratorTests
             MaxNewTokens: 16, Sampling: SamplingOptions.Greedy, StopStrings: [stop]))[1];
         Assert.Equal(StopReason.StopString, stopped.StopReason);
         Assert.Equal(free.Text[..at], stopped.Text);
-        Assert.Equal(at + 3, stopped.Tokens.Length);
+        Assert.Equal(free.Tokens[..stopped.Tokens.Length], stopped.Tokens); // up to the token that completed the stop
+        Assert.Contains(stop, lm.Tokenizer.Decode(stopped.Tokens));
+        Assert.DoesNotContain(stop, lm.Tokenizer.Decode(stopped.Tokens[..^1]));
     }
 
     [Fact]

@@ -56,4 +56,14 @@ public class TextStreamerTests
         Assert.Equal("end ST", string.Concat(pieces));
         Assert.Equal("ST", pieces[^1]);
     }
+
+    [Fact]
+    public void Special_tokens_show_as_text_but_never_match_a_stop_string()
+    {
+        var tokenizer = CharTokenizer.Train(["ab"]);
+        var streamer = new TextStreamer(tokenizer, ["s", "ab"]);
+        var pieces = new[] { tokenizer.Encode("a")[0], tokenizer.BosId, tokenizer.Encode("b")[0] }.Select(streamer.Push).ToList();
+        Assert.Equal(["", "a" + SpecialTokens.Bos, "b"], pieces); // "s" inside <|bos|> and "a" <|bos|> "b" are no stops
+        Assert.False(streamer.Stopped);
+    }
 }

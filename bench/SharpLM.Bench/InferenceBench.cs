@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using SharpLM.Core;
+using SharpLM.Inference;
+using SharpLM.Model;
+using SharpLM.Tokenization;
+using TorchSharp;
+
+namespace SharpLM.Bench;
+
+/// <summary>
+/// Inference speed on the reference model (vocabulary 4,096, context 256, depth 4, width 256, 4 heads; random weights):
+/// prefill tokens/s, time to first token, decode tokens/s at batch 1 and batch 8 through <see cref="Generator"/>, the bare
+/// cached forward pass per token for comparison, and memory. Args: [threads=1] [decode tokens=200] [repeats=3].
+/// </summary>
+public sealed class InferenceBench : IBenchmark
+{
+    public string Name => "inference";
+    public string Description => "prefill, time to first token, decode tokens/s at batch 1 and 8 in fp32 and bf16, RSS (reference model)";
+
+    public int Run(string[] args)
+    {
+        int threads = args.Length > 0 ? int.Parse(args[0]) : 1;
+        int decode = args.Length > 1 ? int.Parse(args[1]) : 200;
+        int repeats = args.Length > 2 ? int.Parse(args[2]) : 3;
+        TorchRuntime.Apply(new TorchSettings(Threads: threads, Seed: 1));
+        // A character vocabulary of CJK ideographs plus the specials: exactly 4,096 ids.
+        var tokenizer = new CharTokenizer(Enumerable.Range(0x4E00, 4096 - SpecialTokens.All.Count).Select(char.ConvertFromUtf32));
+        var config = new GptConfig(VocabSize: 4096, ContextLength: 256, Depth: 4, Width: 256, Heads: 4, KvHeads: 4);
+        using var model = new Gpt(config);
+        var generator = new Generator(model, tokenizer);
+        var random = new Random(1);
+        int[] Prompt(int length) => Enumerable.Range(0, length).Select(_ => random.Next(4096 - SpecialTokens.All.Count)).ToArray();
+        var sampling = new SamplingOptions(Temperature: 1f);
+
+        Console.WriteLine($"reference model: {config.ParameterCount:N0} parameters, libtorch threads {torch.get_num_threads()}, " +
+                          $"load average {File.ReadAllText("/proc/loadavg").Trim()}");
+        Console.WriteLine("rates from wall time, and in brackets from this process's CPU time (the cores are shared: wall time " +
+                          "also counts other jobs' turns; CPU time over-counts when libtorch threads spin)");
+        Cost Best(Func<Cost> measure)
+        {
+            var runs = Enumerable.Range(0, repeats).Select(_ => measure()).ToList();
+            return new Cost(runs.Min(r => r.Wall), runs.Min(r => r.Cpu));
+        }
+
+        // Prefill: a 128-token prompt, one token out (so this is also the time to first token for such a prompt).
+        var prompt128 = Prompt(128);
+        var once = new GenerationOptions(MaxNewTokens: 1, Sampling: sampling);
+        generator.Generate([prompt128], once); // warm-up
+        var prefill = Best(() => Time(() => generator.Generate([prompt128], once)));
+        Console.WriteLine($"prefill, 128-token prompt, batch 1: {prefill.Rate(128)} tokens/s; time to first token {prefill.Ms}");
+        var prompt16 = Prompt(16);
+        var ttft16 = Best(() => Time(() => generator.Generate([prompt16], once)));
+        Console.WriteLine($"time to first token, 16-token prompt: {ttft16.Ms}");
+
+        // Decode: 16-token prompt, `decode` tokens; decode time excludes the prefill measured above.
+        var many = new GenerationOptions(MaxNewTokens: decode, Sampling: sampling);
+        int[][] prompts8 = Enumerable.Range(0, 8).Select(_ => prompt16).ToArray();
+        foreach (var compute in new[] { torch.ScalarType.Float32, torch.ScalarType.BFloat16 })
+        {
+            model.ComputeType = compute;
+            var ttft1 = Best(() => Time(() => generator.Generate([prompt16], once)));
+            var b1 = Best(() => Time(() => generator.Generate([prompt16], many)) - ttft1);
+            Console.WriteLine($"decode, batch 1, {compute}: {b1.Rate(decode - 1)} tokens/s");
+            var ttft8 = Best(() => Time(() => generator.Generate(prompts8, once)));
+            var b8 = Best(() => Time(() => generator.Generate(prompts8, many)) - ttft8);
+            Console.WriteLine($"decode, batch 8, {compute}: {b8.Rate(8 * (decode - 1))} tokens/s aggregate = " +
+                              $"{b1.Wall * 8 / b8.Wall:0.0}× batch 1 ({b1.Cpu * 8 / b8.Cpu:0.0}×); prefill 8×16 tokens {ttft8.Ms}");
+        }
+        model.ComputeType = torch.ScalarType.Float32;
+
+        // The bare cached forward pass (embedding → logits, no sampling, no copy out) to see what the engine adds; measured
+        // alternately with the engine so both see the same load.
+        Cost engine = new(double.MaxValue, double.MaxValue), bare = engine;
+        for (int r = 0; r < repeats; r++)
+        {
+            var e = Time(() => generator.Generate([prompt16], many)) - ttft16;
+            var b = BareDecode(model, config, decode);
+            (engine, bare) = (new(Math.Min(engine.Wall, e.Wall), Math.Min(engine.Cpu, e.Cpu)), new(Math.Min(bare.Wall, b.Wall), Math.Min(bare.Cpu, b.Cpu)));
+        }
+        Console.WriteLine($"batch 1, engine vs bare cached forward pass, measured alternately: {engine.Rate(decode - 1)} vs " +
+                          $"{bare.Rate(decode - 1)} tokens/s");
+
+        using var process = Process.GetCurrentProcess();
+        Console.WriteLine($"memory: RSS {process.WorkingSet64 / 1048576.0:N0} MiB, peak {process.PeakWorkingSet64 / 1048576.0:N0} MiB");
+        return 0;
+    }
+
+    readonly record struct Cost(double Wall, double Cpu)
+    {
+        public static Cost operator -(Cost a, Cost b) => new(a.Wall - b.Wall, a.Cpu - b.Cpu);
+        public string Rate(int tokens) => $"{tokens / Wall:N0} ({tokens / Cpu:N0})";
+        public string Ms => $"{Wall * 1e3:0.0} ms ({Cpu * 1e3:0.0} ms)";
+    }
+
+    static Cost Time(Action action)
+    {
+        using var process = Process.GetCurrentProcess();
+        var cpu = process.TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        action();
+        process.Refresh();
+        return new Cost(clock.Elapsed.TotalSeconds, (process.TotalProcessorTime - cpu).TotalSeconds);
+    }
+
+    static Cost BareDecode(Gpt model, GptConfig config, int tokens)
+    {
+        using var mode = torch.inference_mode();
+        using var fused = model.FuseForInference();
+        using var cache = new KvCache(config, 1, torch.CPU);
+        using (var _ = torch.NewDisposeScope()) model.Hidden(torch.zeros(1, 16, torch.ScalarType.Int64), cache);
+        return Time(() =>
+        {
+            for (int i = 1; i < tokens; i++)
+            {
+                using var scope = torch.NewDisposeScope();
+                model.Logits(model.Hidden(torch.full(1, 1, i % 4000, torch.ScalarType.Int64), cache));
+            }
+        });
+    }
+}
