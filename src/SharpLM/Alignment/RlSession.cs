@@ -107,7 +107,6 @@ public sealed class RlSession : IDisposable
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var rollouts = Rollouts.Collect(generator, setup.Template, prompts(step), setup.Reward, _o, step);
-            setup.Policy.train(); // the generator left it in eval mode
             var s = update(rollouts, step);
             Record(s, rollouts, rollouts.Rows.Sum(r => r.Prompt.Length + r.Response.Length), clock.Elapsed.TotalSeconds, setup.Policy, setup.Tokenizer, files);
             progress?.Report(new ProgressUpdate(_stage, step + 1, _o.Steps, "iterations",
