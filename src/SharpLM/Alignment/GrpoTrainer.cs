@@ -50,6 +50,6 @@ public sealed class GrpoTrainer(IProgress<ProgressUpdate>? progress = null, Acti
         });
         var kl = (PpoLosses.KlK1(oldLogp, refLogp) * mask).sum(1).mean().item<float>();
         return new RlStep(step + 1, rollouts.Scores.Average(), kl, PpoLosses.MaskedMean(entropy, mask).item<float>(),
-            rollouts.Rows.Average(r => r.Response.Length), clipSum / updates, lossSum / updates, 0);
+            rollouts.Rows.Average(r => r.Response.Length), clipSum / updates, lossSum / updates, 0, o.KlCoef);
     }
 }

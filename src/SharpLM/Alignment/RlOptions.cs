@@ -9,6 +9,8 @@ namespace SharpLM.Alignment;
 /// <param name="Rollouts">Prompts per iteration (GRPO samples <paramref name="Group"/> answers for each).</param>
 /// <param name="Group">GRPO only: answers per prompt, compared with each other.</param>
 /// <param name="KlCoef">β of the KL penalty to the reference (PPO: per-token reward −β·(log π − log π_ref); GRPO: β·k3 in the loss).</param>
+/// <param name="TargetKl">PPO only: when set, β adapts so the sequence KL approaches this many nats (see <see cref="KlController"/>).</param>
+/// <param name="KlHorizon">PPO only: rollouts over which the adaptive β moves by at most 20%.</param>
 /// <param name="ValueCoef">PPO only: weight of the value loss in the shared-trunk loss.</param>
 /// <param name="SampleEvery">Log one sampled prompt and answer every this many iterations.</param>
 public sealed record RlOptions(
@@ -20,6 +22,8 @@ public sealed record RlOptions(
     int Rollouts = 8,
     int Group = 4,
     double KlCoef = 0.05,
+    double? TargetKl = null,
+    double KlHorizon = 10000,
     double Lr = 1e-5,
     int Epochs = 2,
     int MiniBatch = 8,
@@ -50,6 +54,8 @@ public sealed record RlOptions(
         Check(Rollouts > 0, "--rollouts", $"must be positive (got {Rollouts})");
         Check(Group >= 2, "--group", $"must be at least 2 (got {Group}): GRPO compares answers to the same prompt");
         Check(KlCoef >= 0, "--kl-coef", $"must be 0 or positive (got {KlCoef})");
+        Check(TargetKl is null or > 0, "--target-kl", $"must be positive (got {TargetKl})");
+        Check(KlHorizon > 0, "--kl-horizon", $"must be positive (got {KlHorizon})");
         Check(Lr > 0, "--lr", $"must be positive (got {Lr})");
         Check(Epochs > 0, "--epochs", $"must be positive (got {Epochs})");
         Check(MiniBatch > 0, "--mini-batch", $"must be positive (got {MiniBatch})");
@@ -63,7 +69,8 @@ public sealed record RlOptions(
 /// <summary>What one RL iteration measured (means over its rollouts and updates).</summary>
 /// <param name="Kl">Mean over answers of Σ_t (log π − log π_ref): the sampled sequence KL to the reference, in nats.</param>
 /// <param name="ValueLoss">PPO only (0 for GRPO).</param>
-public sealed record RlStep(long Step, double MeanReward, double Kl, double Entropy, double ResponseLength, double ClipFraction, double PolicyLoss, double ValueLoss);
+/// <param name="KlCoef">The β in force during the iteration.</param>
+public sealed record RlStep(long Step, double MeanReward, double Kl, double Entropy, double ResponseLength, double ClipFraction, double PolicyLoss, double ValueLoss, double KlCoef);
 
 /// <summary>What an RL run did: every iteration's figures and where the policy is.</summary>
 public sealed record RlResult(string RunDir, string ModelDir, IReadOnlyList<RlStep> History);

@@ -79,7 +79,7 @@ public sealed class RlSession : IDisposable
         _metrics.Append("train", s.Step, new Dictionary<string, JsonNode?>
         {
             ["reward"] = s.MeanReward, ["kl"] = s.Kl, ["entropy"] = s.Entropy, ["response_length"] = s.ResponseLength,
-            ["clip_fraction"] = s.ClipFraction, ["loss"] = s.PolicyLoss, ["value_loss"] = s.ValueLoss, ["seconds"] = seconds,
+            ["clip_fraction"] = s.ClipFraction, ["loss"] = s.PolicyLoss, ["value_loss"] = s.ValueLoss, ["kl_coef"] = s.KlCoef, ["seconds"] = seconds,
         });
         bool last = s.Step == _o.Steps;
         if (s.Step % _o.SampleEvery == 0 || last)

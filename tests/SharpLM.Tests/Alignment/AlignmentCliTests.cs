@@ -46,7 +46,7 @@ public sealed class AlignmentCliTests : IDisposable
 
         File.WriteAllLines(_tmp["prompts.txt"], ["q ab?", "q cd?"]);
         (code, output, error) = Run("ppo", "--policy", sft, "--prompts", _tmp["prompts.txt"], "--reward", _tmp["rm"], "--out", _tmp["ppo"],
-            "--steps", "2", "--rollouts", "2", "--mini-batch", "2", "--max-tokens", "4", "--kl-coef", "0.1", "--threads", "1");
+            "--steps", "2", "--rollouts", "2", "--mini-batch", "2", "--max-tokens", "4", "--kl-coef", "0.1", "--target-kl", "1", "--threads", "1");
         Assert.True(code == 0, error);
         Assert.Contains("done: iteration 1 → 2: mean reward", output);
         Assert.True(File.Exists(Path.Combine(_tmp["ppo"], "model", "value_head.safetensors")));

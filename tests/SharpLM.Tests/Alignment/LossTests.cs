@@ -79,4 +79,19 @@ public class LossTests
         var b = GroupAdvantages.Normalize([3f, 1f], groupSize: 2);
         Assert.Equal([0.70706, -0.70706], b.Select(x => Math.Round(x, 5)));
     }
+
+    [Fact]
+    public void Adaptive_kl_coefficient_moves_towards_the_target()
+    {
+        // β 0.1, target 6, horizon 100, 16 rollouts. KL 9: error clip(9/6 − 1) = 0.2 → 0.1·(1 + 0.2·0.16) = 0.1032.
+        // KL 5.4: error −0.1 → 0.1032·(1 − 0.1·0.16) = 0.1015488. Without a target β stays.
+        var adaptive = new KlController(0.1, target: 6, horizon: 100);
+        adaptive.Update(9, 16);
+        Assert.Equal(0.1032, adaptive.Coef, 10);
+        adaptive.Update(5.4, 16);
+        Assert.Equal(0.1015488, adaptive.Coef, 10);
+        var fixedCoef = new KlController(0.1, target: null, horizon: 100);
+        fixedCoef.Update(9, 16);
+        Assert.Equal(0.1, fixedCoef.Coef);
+    }
 }
