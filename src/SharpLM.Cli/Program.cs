@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using SharpLM.Cli.Commands;
+using Spectre.Console;
 
 namespace SharpLM.Cli;
 
@@ -9,6 +10,9 @@ public static class Program
     public static int Main(string[] args)
     {
         Console.OutputEncoding = Encoding.UTF8;
+        // Bind Spectre.Console to the current standard output (its default is captured once per process), so a caller
+        // that redirects Console.Out — a pipe, a test, a host program — gets the tables and progress too.
+        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
         var root = new RootCommand("sharplm: build, align, run and inspect your own GPT-style chat model");
         foreach (var command in Verbs()) root.Subcommands.Add(command);
         return root.Parse(args).Invoke();

@@ -1,3 +1,3 @@
-// libtorch's thread count and seed are process-wide, and several tests swap Console.Out to read CLI output:
-// test classes run one after another so neither leaks between them (determinism tests compare bits).
+// Test classes run one after another: libtorch's thread count and RNG are process-wide (determinism tests compare bits and
+// seed the weights through it), the memory test reads the process RSS, and CLI tests swap Console.In/Out/Error.
 [assembly: CollectionBehavior(DisableTestParallelization = true)]

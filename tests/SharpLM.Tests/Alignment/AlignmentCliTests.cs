@@ -2,30 +2,13 @@ using System.Globalization;
 
 namespace SharpLM.Tests.Alignment;
 
-[Collection("Console")]
 public sealed class AlignmentCliTests : IDisposable
 {
     readonly TempDir _tmp = new();
 
     public void Dispose() => _tmp.Dispose();
 
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var (stdout, stderr) = (Console.Out, Console.Error);
-        var output = new StringWriter();
-        var error = new StringWriter();
-        try
-        {
-            Console.SetOut(output);
-            Console.SetError(error);
-            return (SharpLM.Cli.Program.Main(args), output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(stdout);
-            Console.SetError(stderr);
-        }
-    }
+    static (int Code, string Out, string Err) Run(params string[] args) => Cli.CliRun.Run(args);
 
     [Fact]
     public void Reward_train_then_score_ranks_the_polite_answer_higher_and_ppo_uses_it()

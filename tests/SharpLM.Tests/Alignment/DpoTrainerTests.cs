@@ -4,7 +4,6 @@ using Xunit.Abstractions;
 
 namespace SharpLM.Tests.Alignment;
 
-[Collection(SerialTorch.Name)]
 public class DpoTrainerTests(ITestOutputHelper output) : IDisposable
 {
     readonly TempDir _tmp = new();

@@ -5,7 +5,6 @@ using Xunit.Abstractions;
 
 namespace SharpLM.Tests.Alignment;
 
-[Collection(SerialTorch.Name)]
 public class RewardTrainerTests(ITestOutputHelper output) : IDisposable
 {
     readonly TempDir _tmp = new();

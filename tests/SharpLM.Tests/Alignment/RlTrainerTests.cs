@@ -8,7 +8,6 @@ using Xunit.Abstractions;
 
 namespace SharpLM.Tests.Alignment;
 
-[Collection(SerialTorch.Name)]
 public class RlTrainerTests(ITestOutputHelper output) : IDisposable
 {
     readonly TempDir _tmp = new();

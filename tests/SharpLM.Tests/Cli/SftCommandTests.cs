@@ -1,17 +1,8 @@
 namespace SharpLM.Tests.Cli;
 
-[Collection("Console")]
 public class SftCommandTests
 {
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (output, error) = (new StringWriter(), new StringWriter());
-        Console.SetOut(output);
-        Console.SetError(error);
-        try { return (SharpLM.Cli.Program.Main(args), output.ToString(), error.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+    static (int Code, string Out, string Err) Run(params string[] args) => CliRun.Run(args);
 
     [Fact]
     public void Render_marks_exactly_the_trained_text_when_piped()

@@ -3,24 +3,9 @@ using SharpLM.Cli;
 namespace SharpLM.Tests.Cli;
 
 /// <summary>The tokenizer verbs run in-process: bad input exits 1 and leaves no output folder behind.</summary>
-[Collection(nameof(ConsoleCollection))]
 public class TokenizerCliTests
 {
-    static int Run(params string[] args)
-    {
-        var (stdout, stderr) = (Console.Out, Console.Error);
-        try
-        {
-            Console.SetOut(TextWriter.Null);
-            Console.SetError(TextWriter.Null);
-            return Program.Main(args);
-        }
-        finally
-        {
-            Console.SetOut(stdout);
-            Console.SetError(stderr);
-        }
-    }
+    static int Run(params string[] args) => CliRun.Run(args).Code;
 
     static void AssertFailsWithoutOutput(TempDir tmp, params string[] args)
     {
@@ -90,5 +75,3 @@ public class TokenizerCliTests
 }
 
 /// <summary>Tests that redirect the process-wide console must not run in parallel.</summary>
-[CollectionDefinition(nameof(ConsoleCollection), DisableParallelization = true)]
-public sealed class ConsoleCollection;

@@ -4,7 +4,6 @@ using SharpLM.Training;
 
 namespace SharpLM.Tests.Inference;
 
-[Collection("Console")]
 public sealed class InferenceCliTests : IDisposable
 {
     readonly TempDir _tmp = new();
@@ -20,25 +19,7 @@ public sealed class InferenceCliTests : IDisposable
         return dir;
     }
 
-    static (int Code, string Out, string Err) Run(string input, params string[] args)
-    {
-        var (stdin, stdout, stderr) = (Console.In, Console.Out, Console.Error);
-        var output = new StringWriter();
-        var error = new StringWriter();
-        try
-        {
-            Console.SetIn(new StringReader(input));
-            Console.SetOut(output);
-            Console.SetError(error);
-            return (SharpLM.Cli.Program.Main(args), output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetIn(stdin);
-            Console.SetOut(stdout);
-            Console.SetError(stderr);
-        }
-    }
+    static (int Code, string Out, string Err) Run(string input, params string[] args) => Cli.CliRun.WithInput(input, args);
 
     [Fact]
     public void Generate_prints_the_greedy_continuation()

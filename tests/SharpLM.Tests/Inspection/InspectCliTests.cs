@@ -6,19 +6,10 @@ namespace SharpLM.Tests.Inspection;
 
 public class InspectCliTests
 {
-    static readonly object ConsoleGate = new();
-
-    /// <summary>Runs <c>sharplm</c> in-process and returns the exit code and what it printed.</summary>
     static (int Code, string Output) Run(params string[] args)
     {
-        lock (ConsoleGate)
-        {
-            var original = Console.Out;
-            var captured = new StringWriter();
-            Console.SetOut(captured);
-            try { return (SharpLM.Cli.Program.Main(args), captured.ToString()); }
-            finally { Console.SetOut(original); }
-        }
+        var (code, output, _) = Cli.CliRun.Run(args);
+        return (code, output);
     }
 
     static void SaveTinyCheckpoint(string dir)

@@ -5,7 +5,6 @@ using SharpLM.Training;
 
 namespace SharpLM.Tests.Training;
 
-[Collection(SerialTorch.Name)]
 public sealed class PretrainerTests : IDisposable
 {
     readonly TempDir _tmp = new();

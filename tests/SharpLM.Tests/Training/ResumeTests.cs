@@ -3,7 +3,6 @@ using SharpLM.Training;
 
 namespace SharpLM.Tests.Training;
 
-[Collection(SerialTorch.Name)]
 public sealed class ResumeTests : IDisposable
 {
     readonly TempDir _tmp = new();

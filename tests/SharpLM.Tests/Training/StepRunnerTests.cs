@@ -7,7 +7,6 @@ using static TorchSharp.torch;
 
 namespace SharpLM.Tests.Training;
 
-[Collection(SerialTorch.Name)]
 public class StepRunnerTests(ITestOutputHelper output)
 {
     [Fact]

@@ -3,16 +3,6 @@ using SharpLM.Training;
 
 namespace SharpLM.Tests.Training;
 
-/// <summary>
-/// Tests that train run one at a time: torch's global RNG seeds the weights, and the memory test reads the process RSS,
-/// so nothing else may run beside them.
-/// </summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class SerialTorch
-{
-    public const string Name = "serial torch";
-}
-
 /// <summary>A tiny corpus and a tiny model that train in well under a second per few dozen steps.</summary>
 public static class TinyRun
 {
