@@ -12,13 +12,14 @@ namespace SharpLM.Inference;
 public sealed class TextStreamer
 {
     readonly Tokenizer _tokenizer;
+    readonly StreamingDecoder _utf8;         // holds an incomplete UTF-8 sequence until its character is complete
     readonly string[] _stops;
-    readonly List<byte> _bytes = [];         // undecoded tail: an incomplete UTF-8 sequence
     readonly StringBuilder _held = new();   // decoded text that may begin a stop string
 
     public TextStreamer(Tokenizer tokenizer, IEnumerable<string>? stopStrings = null)
     {
         _tokenizer = tokenizer;
+        _utf8 = new StreamingDecoder(tokenizer);
         _stops = stopStrings?.Where(s => s.Length > 0).Distinct().ToArray() ?? [];
     }
 
@@ -36,11 +37,9 @@ public sealed class TextStreamer
             var before = Flush(); // a stop string cannot run across a special token
             return Stopped ? before : before + Encoding.UTF8.GetString(_tokenizer.TokenBytes(id));
         }
-        _bytes.AddRange(_tokenizer.TokenBytes(id));
-        int complete = CompletePrefixLength(_bytes);
-        if (complete == 0) return "";
-        _held.Append(Encoding.UTF8.GetString(_bytes.GetRange(0, complete).ToArray()));
-        _bytes.RemoveRange(0, complete);
+        var text = _utf8.Push(id);
+        if (text.Length == 0) return "";
+        _held.Append(text);
         return Release();
     }
 
@@ -48,8 +47,7 @@ public sealed class TextStreamer
     public string Flush()
     {
         if (Stopped) return "";
-        _held.Append(Encoding.UTF8.GetString(_bytes.ToArray()));
-        _bytes.Clear();
+        _held.Append(_utf8.Flush());
         var text = _held.ToString();
         _held.Clear();
         // A stop string can still appear whole in the held text only if it ended in the bytes just flushed.
@@ -88,20 +86,5 @@ public sealed class TextStreamer
             if (i >= 0 && i < best) { best = i; found = s; }
         }
         return (best, found);
-    }
-
-    /// <summary>Length of the longest prefix that does not end inside an unfinished UTF-8 sequence.</summary>
-    static int CompletePrefixLength(List<byte> bytes)
-    {
-        int n = bytes.Count;
-        // Walk back over at most 3 continuation bytes (10xxxxxx) to the lead byte of the last sequence.
-        for (int back = 1; back <= Math.Min(4, n); back++)
-        {
-            byte b = bytes[n - back];
-            if ((b & 0xC0) == 0x80) continue;
-            int need = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
-            return back < need ? n - back : n;
-        }
-        return n; // only continuation bytes: invalid anyway, let the decoder replace them
     }
 }
