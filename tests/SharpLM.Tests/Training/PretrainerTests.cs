@@ -110,6 +110,18 @@ public sealed class PretrainerTests : IDisposable
     }
 
     [Fact]
+    public void Gradient_accumulation_needs_a_whole_number_of_micro_batches()
+    {
+        var corpus = TinyRun.Corpus(_tmp);
+        var e = Assert.Throws<SharpLmException>(() => Train(TinyRun.Options(corpus, _tmp["bad"]) with { BatchTokens = 100 }));
+        Assert.Contains("--batch-tokens 100", e.Message);
+        var result = Train(TinyRun.Options(corpus, _tmp["run"], steps: 10) with { BatchTokens = 3 * 4 * 16 });
+        Assert.Equal(10, result.Steps);
+        var last = new MetricsLog(new RunFolder(_tmp["run"]).MetricsPath).Read().Last(r => r["kind"]!.GetValue<string>() == "train");
+        Assert.Equal(10 * 3 * 4 * 16, last["tokens"]!.GetValue<long>());
+    }
+
+    [Fact]
     public void Pretrain_cli_exits_non_zero_on_bad_input()
     {
         int code = SharpLM.Cli.Program.Main(TinyRun.CliArgs(_tmp["missing.txt"], _tmp["run"], steps: 5));
