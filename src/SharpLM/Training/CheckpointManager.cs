@@ -36,13 +36,23 @@ public sealed class CheckpointManager(RunFolder run, string stage, int keepLast 
         bool improved = valLoss is { } v && double.IsFinite(v) && (state.BestValLoss is not { } best || v < best);
         if (improved) state = state with { BestValLoss = valLoss };
         var stepDir = Run.StepDir(state.Step);
-        Checkpoint.Save(stepDir, model, tokenizer, stage, tmp =>
+        var previous = Latest();
+        try
         {
-            optimizer.save_state_dict(Path.Combine(tmp, OptimizerFile));
-            state.Save(tmp);
-        });
-        Checkpoint.Save(Run.ModelDir, model, tokenizer, stage, state.Save);
-        if (improved) Checkpoint.Save(Run.BestDir, model, tokenizer, stage, state.Save);
+            Checkpoint.Save(stepDir, model, tokenizer, stage, tmp =>
+            {
+                optimizer.save_state_dict(Path.Combine(tmp, OptimizerFile));
+                state.Save(tmp);
+            });
+            Checkpoint.Save(Run.ModelDir, model, tokenizer, stage, state.Save);
+            if (improved) Checkpoint.Save(Run.BestDir, model, tokenizer, stage, state.Save);
+        }
+        catch (IOException e)
+        {
+            // A full disk or a vanished folder: every folder is written atomically, so the previous ones are intact.
+            throw new SharpLmException(
+                $"{stepDir}: could not write the checkpoint ({e.Message}); the previous checkpoint {previous ?? "(none)"} is intact", e);
+        }
         Prune();
         return state;
     }

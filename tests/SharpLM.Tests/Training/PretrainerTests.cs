@@ -85,6 +85,19 @@ public sealed class PretrainerTests : IDisposable
     }
 
     [Fact]
+    public void A_failed_checkpoint_write_is_a_clear_error_and_keeps_the_previous_one()
+    {
+        var corpus = TinyRun.Corpus(_tmp);
+        Train(TinyRun.Options(corpus, _tmp["run"], steps: 10));
+        File.WriteAllText(_tmp["run/checkpoints/step-000020"], "in the way"); // the rename into place fails, as on a full disk
+        var e = Assert.Throws<SharpLmException>(() => Train(TinyRun.Options(corpus, _tmp["run"], steps: 20) with { Resume = true }));
+        Assert.Contains("could not write the checkpoint", e.Message);
+        Assert.Contains("step-000010", e.Message);
+        Checkpoint.Verify(_tmp["run/checkpoints/step-000010"]);
+        Assert.Equal(10, TrainerState.Load(_tmp["run/model"]).Step);
+    }
+
+    [Fact]
     public void Training_into_an_existing_run_without_resume_is_refused()
     {
         var corpus = TinyRun.Corpus(_tmp);
