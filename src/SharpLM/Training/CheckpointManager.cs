@@ -77,6 +77,17 @@ public sealed class CheckpointManager(RunFolder run, string stage, int keepLast 
         return state;
     }
 
+    /// <summary>
+    /// Deletes the temp folders a killed save leaves behind (".NAME.tmp-…", see <see cref="AtomicFile.WriteDirectory"/>).
+    /// Call only when no other process writes to the run, i.e. when resuming.
+    /// </summary>
+    public void RemoveTempFolders()
+    {
+        foreach (var dir in new[] { Run.Root, Run.CheckpointsDir }.Where(Directory.Exists))
+            foreach (var tmp in Directory.EnumerateDirectories(dir, ".*.tmp-*"))
+                Directory.Delete(tmp, recursive: true);
+    }
+
     void Prune()
     {
         var steps = Directory.EnumerateDirectories(Run.CheckpointsDir, "step-*")

@@ -67,6 +67,7 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
         TrainerState state;
         if (resumeFrom is not null)
         {
+            checkpoints.RemoveTempFolders();
             state = CheckpointManager.Restore(resumeFrom, model, optimizer);
             if (state.TokenizerSha256 != fingerprint)
                 throw new SharpLmException($"{resumeFrom}: the checkpoint was trained with a different tokenizer than {o.Tokenizer}");
