@@ -71,6 +71,8 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
             state = CheckpointManager.Restore(resumeFrom, model, optimizer);
             if (state.TokenizerSha256 != fingerprint)
                 throw new SharpLmException($"{resumeFrom}: the checkpoint was trained with a different tokenizer than {o.Tokenizer}");
+            if (state.Step >= steps)
+                throw new SharpLmException($"{resumeFrom}: the run already reached step {state.Step} of {steps}; give a larger --steps to continue it");
             state = state with { Schedule = schedule };
             metrics.TruncateAfter(state.Step);
             log?.Invoke($"resuming from {resumeFrom} at step {state.Step}");
