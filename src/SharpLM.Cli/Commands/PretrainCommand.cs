@@ -29,13 +29,13 @@ public static class PretrainCommand
         var minLr = new Option<double?>("--min-lr") { Description = "final learning rate (default lr/10)" };
         var warmup = new Option<long>("--warmup") { Description = "warmup steps", DefaultValueFactory = _ => 100 };
         var schedule = new Option<ScheduleKind>("--schedule") { Description = "Cosine or WarmupStableDecay", DefaultValueFactory = _ => ScheduleKind.Cosine };
-        var weightDecay = new Option<double>("--weight-decay") { DefaultValueFactory = _ => 0.1 };
-        var beta2 = new Option<double>("--beta2") { DefaultValueFactory = _ => 0.95 };
+        var weightDecay = new Option<double>("--weight-decay") { Description = "AdamW decoupled weight decay on matmul weights", DefaultValueFactory = _ => 0.1 };
+        var beta2 = new Option<double>("--beta2") { Description = "AdamW β2", DefaultValueFactory = _ => 0.95 };
         var clip = new Option<double>("--grad-clip") { Description = "max gradient norm (0 = off)", DefaultValueFactory = _ => 1.0 };
         var bf16 = new Option<bool>("--bf16") { Description = "bf16 matmuls with fp32 master weights" };
         var evalEvery = new Option<int>("--eval-every") { Description = "evaluate, chart and checkpoint every N steps", DefaultValueFactory = _ => 250 };
-        var evalBatches = new Option<int>("--eval-batches") { DefaultValueFactory = _ => 20 };
-        var logEvery = new Option<int>("--log-every") { DefaultValueFactory = _ => 10 };
+        var evalBatches = new Option<int>("--eval-batches") { Description = "validation batches per evaluation", DefaultValueFactory = _ => 20 };
+        var logEvery = new Option<int>("--log-every") { Description = "append a metrics.jsonl line every N steps", DefaultValueFactory = _ => 10 };
         var keep = new Option<int>("--keep") { Description = "resumable checkpoints kept", DefaultValueFactory = _ => 2 };
         var resume = new Option<bool>("--resume") { Description = "continue the run in --out from its latest checkpoint" };
         var nanAt = new Option<long?>("--debug-nan-at-step") { Description = "test hook: make the loss NaN at this step", Hidden = true };

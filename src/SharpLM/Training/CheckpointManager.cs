@@ -39,13 +39,23 @@ public sealed class CheckpointManager(RunFolder run, string stage, int keepLast 
         if (improved) state = state with { BestValLoss = valLoss };
         void Files(string tmp) { state.Save(tmp); extra?.Invoke(tmp); }
         var stepDir = Run.StepDir(state.Step);
-        Checkpoint.Save(stepDir, model, tokenizer, stage, tmp =>
+        var previous = Latest();
+        try
         {
-            optimizer.save_state_dict(Path.Combine(tmp, OptimizerFile));
-            Files(tmp);
-        });
-        Checkpoint.Save(Run.ModelDir, model, tokenizer, stage, Files);
-        if (improved) Checkpoint.Save(Run.BestDir, model, tokenizer, stage, Files);
+            Checkpoint.Save(stepDir, model, tokenizer, stage, tmp =>
+            {
+                optimizer.save_state_dict(Path.Combine(tmp, OptimizerFile));
+                Files(tmp);
+            });
+            Checkpoint.Save(Run.ModelDir, model, tokenizer, stage, Files);
+            if (improved) Checkpoint.Save(Run.BestDir, model, tokenizer, stage, Files);
+        }
+        catch (IOException e)
+        {
+            // A full disk or a vanished folder: every folder is written atomically, so the previous ones are intact.
+            throw new SharpLmException(
+                $"{stepDir}: could not write the checkpoint ({e.Message}); the previous checkpoint {previous ?? "(none)"} is intact", e);
+        }
         Prune();
         return state;
     }
@@ -68,6 +78,17 @@ public sealed class CheckpointManager(RunFolder run, string stage, int keepLast 
         optimizer.load_state_dict(optimizerPath);
         state.RestoreTorchRng();
         return state;
+    }
+
+    /// <summary>
+    /// Deletes the temp folders a killed save leaves behind (".NAME.tmp-…", see <see cref="AtomicFile.WriteDirectory"/>).
+    /// Call only when no other process writes to the run, i.e. when resuming.
+    /// </summary>
+    public void RemoveTempFolders()
+    {
+        foreach (var dir in new[] { Run.Root, Run.CheckpointsDir }.Where(Directory.Exists))
+            foreach (var tmp in Directory.EnumerateDirectories(dir, ".*.tmp-*"))
+                Directory.Delete(tmp, recursive: true);
     }
 
     void Prune()

@@ -67,9 +67,12 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
         TrainerState state;
         if (resumeFrom is not null)
         {
+            checkpoints.RemoveTempFolders();
             state = CheckpointManager.Restore(resumeFrom, model, optimizer);
             if (state.TokenizerSha256 != fingerprint)
                 throw new SharpLmException($"{resumeFrom}: the checkpoint was trained with a different tokenizer than {o.Tokenizer}");
+            if (state.Step >= steps)
+                throw new SharpLmException($"{resumeFrom}: the run already reached step {state.Step} of {steps}; give a larger --steps to continue it");
             state = state with { Schedule = schedule };
             metrics.TruncateAfter(state.Step);
             log?.Invoke($"resuming from {resumeFrom} at step {state.Step}");
@@ -80,6 +83,7 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
             if (File.Exists(run.MetricsPath)) File.Delete(run.MetricsPath);
         }
         WriteRunFile(run, o);
+        long seed = state.Seed; // a resumed run keeps drawing the batches of the seed it started with
 
         double flopsPerToken = config.TrainingFlopsPerToken(T);
         log?.Invoke(string.Create(CultureInfo.InvariantCulture,
@@ -99,7 +103,7 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
             long s = step;
             last = runner.Step(step, micro, i =>
             {
-                var (x, y) = BatchSampler.Sample(data.Train, B, T, o.Seed, TrainStream, s * micro + i, device); // (B, T)
+                var (x, y) = BatchSampler.Sample(data.Train, B, T, seed, TrainStream, s * micro + i, device); // (B, T)
                 var loss = model.Loss(x, y);
                 return o.DebugNanAtStep == s + 1 ? loss * double.NaN : loss;
             });
@@ -133,7 +137,7 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
             }
             if ((step + 1) % o.EvalEvery == 0 || final)
             {
-                lastEval = evaluator.Evaluate(model, data.Val, B, T, o.EvalBatches, o.Seed);
+                lastEval = evaluator.Evaluate(model, data.Val, B, T, o.EvalBatches, seed);
                 var samples = Samples(model, tokenizer, o.SamplePrompts);
                 metrics.Append("eval", step + 1, new Dictionary<string, JsonNode?>
                 {

@@ -84,6 +84,19 @@ public sealed class PretrainerTests : IDisposable
     }
 
     [Fact]
+    public void A_failed_checkpoint_write_is_a_clear_error_and_keeps_the_previous_one()
+    {
+        var corpus = TinyRun.Corpus(_tmp);
+        Train(TinyRun.Options(corpus, _tmp["run"], steps: 10));
+        File.WriteAllText(_tmp["run/checkpoints/step-000020"], "in the way"); // the rename into place fails, as on a full disk
+        var e = Assert.Throws<SharpLmException>(() => Train(TinyRun.Options(corpus, _tmp["run"], steps: 20) with { Resume = true }));
+        Assert.Contains("could not write the checkpoint", e.Message);
+        Assert.Contains("step-000010", e.Message);
+        Checkpoint.Verify(_tmp["run/checkpoints/step-000010"]);
+        Assert.Equal(10, TrainerState.Load(_tmp["run/model"]).Step);
+    }
+
+    [Fact]
     public void Training_into_an_existing_run_without_resume_is_refused()
     {
         var corpus = TinyRun.Corpus(_tmp);
@@ -106,6 +119,18 @@ public sealed class PretrainerTests : IDisposable
             Assert.Contains(input, e.Message);
             Assert.Contains(expected, e.Message);
         }
+    }
+
+    [Fact]
+    public void Gradient_accumulation_needs_a_whole_number_of_micro_batches()
+    {
+        var corpus = TinyRun.Corpus(_tmp);
+        var e = Assert.Throws<SharpLmException>(() => Train(TinyRun.Options(corpus, _tmp["bad"]) with { BatchTokens = 100 }));
+        Assert.Contains("--batch-tokens 100", e.Message);
+        var result = Train(TinyRun.Options(corpus, _tmp["run"], steps: 10) with { BatchTokens = 3 * 4 * 16 });
+        Assert.Equal(10, result.Steps);
+        var last = new MetricsLog(new RunFolder(_tmp["run"]).MetricsPath).Read().Last(r => r["kind"]!.GetValue<string>() == "train");
+        Assert.Equal(10 * 3 * 4 * 16, last["tokens"]!.GetValue<long>());
     }
 
     [Fact]

@@ -55,5 +55,6 @@ public sealed class ResumeTests : IDisposable
         var resumed = File.ReadAllBytes(Path.Combine(_tmp["killed"], "model", Checkpoint.WeightsFile));
         Assert.Equal(whole, resumed);
         Assert.Equal(steps, TrainerState.Load(_tmp["killed/model"]).Step);
+        Assert.Empty(Directory.EnumerateDirectories(_tmp["killed/checkpoints"], ".*"));
     }
 }
