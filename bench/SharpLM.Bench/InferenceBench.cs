@@ -33,7 +33,7 @@ public sealed class InferenceBench : IBenchmark
         var sampling = new SamplingOptions(Temperature: 1f);
 
         Console.WriteLine($"reference model: {config.ParameterCount:N0} parameters, libtorch threads {torch.get_num_threads()}, " +
-                          $"load average {File.ReadAllText("/proc/loadavg").Trim()}");
+                          $"load average {Machine.LoadAverage()}");
         Console.WriteLine("rates from wall time, and in brackets from this process's CPU time (the cores are shared: wall time " +
                           "also counts other jobs' turns; CPU time over-counts when libtorch threads spin)");
         Cost Best(Func<Cost> measure)

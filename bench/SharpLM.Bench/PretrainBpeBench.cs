@@ -58,32 +58,11 @@ public sealed class PretrainBpeBench : IBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"probe: {probe.TokensPerSecond:N0} tok/s → {budgetSteps} steps planned for {minutes} min"));
 
-        var result = new Pretrainer(log: Console.WriteLine, sample: Sample).Run(Options(Path.Combine(root, "run"), budgetSteps));
+        var result = new Pretrainer(log: Console.WriteLine).Run(Options(Path.Combine(root, "run"), budgetSteps));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"bpe20 ({tokenizerArg}, vocab {tokenizer.VocabSize}): {result.Steps} steps in {result.Seconds / 60:F1} min, val loss {result.Val!.Loss:F4}, " +
             $"val bits/byte {result.Val.BitsPerByte:F4}, {result.TokensPerSecond:N0} tok/s, MFU {100 * result.Mfu:F1}%, {threads} thread(s), " +
             $"load average after: {Machine.LoadAverage()}; run folder {Path.Combine(root, "run")}"));
         return 0;
-    }
-
-    /// <summary>
-    /// 100 tokens at temperature 0.8, recomputing the whole window per token: enough to eyeball a benchmark model, and kept
-    /// out of the library on purpose (the inference engine owns generation).
-    /// </summary>
-    static string Sample(Gpt model, Tokenizer tokenizer, string prompt)
-    {
-        using var _ = no_grad();
-        using var scope = NewDisposeScope();
-        using var generator = new Generator(42);
-        var ids = new List<int> { tokenizer.BosId };
-        ids.AddRange(tokenizer.Encode(prompt));
-        int promptLength = ids.Count;
-        for (int i = 0; i < 100; i++)
-        {
-            var window = ids.TakeLast(model.Config.ContextLength).Select(id => (long)id).ToArray();
-            var logits = model.forward(tensor(window).unsqueeze(0))[0, -1] / 0.8;                 // (V)
-            ids.Add((int)multinomial(logits.softmax(-1), 1, generator: generator).item<long>());
-        }
-        return tokenizer.Decode(ids.Skip(promptLength).ToArray());
     }
 }

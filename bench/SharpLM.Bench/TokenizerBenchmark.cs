@@ -17,9 +17,9 @@ sealed class TokenizerBenchmark : IBenchmark
 
     public int Run(string[] args)
     {
-        var data = BenchEnv.Option(args, "--data") ?? SharedData.Path("pretrain");
-        int vocab = int.Parse(BenchEnv.Option(args, "--vocab-size") ?? "4096", CultureInfo.InvariantCulture);
-        Console.WriteLine($"corpus {data}, vocab {vocab}, {Environment.ProcessorCount} cores, load {BenchEnv.LoadAverage()}");
+        var data = Machine.Arg(args, "--data", SharedData.Path("pretrain"));
+        int vocab = int.Parse(Machine.Arg(args, "--vocab-size", "4096"), CultureInfo.InvariantCulture);
+        Console.WriteLine($"corpus {data}, vocab {vocab}, {Environment.ProcessorCount} cores, load {Machine.LoadAverage()}");
 
         var clock = Stopwatch.StartNew();
         var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
@@ -50,7 +50,7 @@ sealed class TokenizerBenchmark : IBenchmark
                 Console.WriteLine($"| {name} | {threads} | {mb / seconds:F1} | {mb / cpuSeconds:F1} | {tokens:N0} | {mb * 1e6 / tokens:F2} |");
             }
         }
-        Console.WriteLine($"load after: {BenchEnv.LoadAverage()}");
+        Console.WriteLine($"load after: {Machine.LoadAverage()}");
         return 0;
     }
 }

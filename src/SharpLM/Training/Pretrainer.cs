@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using SharpLM.Core;
 using SharpLM.Data;
+using SharpLM.Inference;
 using SharpLM.Model;
 using SharpLM.Tokenization;
 using TorchSharp;
@@ -18,8 +19,7 @@ namespace SharpLM.Training;
 /// </summary>
 /// <param name="progress">Receives a "pretrain" update every step (bar with loss, tokens/s, MFU).</param>
 /// <param name="log">Receives human-readable lines (start-up figures, evaluations, samples).</param>
-/// <param name="sample">Optional continuation of a prompt, wired by the CLI to the inference engine; samples are logged at each evaluation.</param>
-public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Action<string>? log = null, Func<Gpt, Tokenizer, string, string>? sample = null)
+public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Action<string>? log = null)
 {
     const string Stage = "pretrain";
     const long TrainStream = 0;
@@ -138,7 +138,7 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
             if ((step + 1) % o.EvalEvery == 0 || final)
             {
                 lastEval = evaluator.Evaluate(model, data.Val, B, T, o.EvalBatches, seed);
-                var samples = Samples(model, tokenizer, o.SamplePrompts);
+                var samples = Samples(model, tokenizer, o.SamplePrompts, seed);
                 metrics.Append("eval", step + 1, new Dictionary<string, JsonNode?>
                 {
                     ["val_loss"] = lastEval.Loss, ["val_bpb"] = lastEval.BitsPerByte, ["train_loss"] = last.Loss,
@@ -163,10 +163,18 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
             peak.Mfu(tps * flopsPerToken), config.ParameterCount, flopsPerToken, peak);
     }
 
-    List<string> Samples(Gpt model, Tokenizer tokenizer, IReadOnlyList<string>? prompts)
+    /// <summary>
+    /// Continuations of the sample prompts (an empty prompt: a text from scratch) through the inference engine, seeded so
+    /// every evaluation samples the same way; generation draws on its own RNG, not torch's, so training stays reproducible.
+    /// </summary>
+    static List<string> Samples(Gpt model, Tokenizer tokenizer, IReadOnlyList<string>? prompts, long seed)
     {
-        if (sample is null) return [];
-        return (prompts ?? ["\n"]).Select(p => p + sample(model, tokenizer, p)).ToList();
+        IReadOnlyList<string> texts = prompts ?? [""];
+        var generator = new Inference.Generator(model, tokenizer);
+        var options = new GenerationOptions(MaxNewTokens: 64, Sampling: new SamplingOptions(Temperature: 0.8f), Seed: seed);
+        using (no_grad())
+            return generator.Generate(texts.Select(generator.EncodePrompt).ToList(), options)
+                .Select((g, i) => texts[i] + g.Text).ToList();
     }
 
     static Tokenizer LoadTokenizer(PretrainOptions o, RunFolder run, string? resumeFrom)
