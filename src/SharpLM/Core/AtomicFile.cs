@@ -46,19 +46,23 @@ public static class AtomicFile
 
     /// <summary>
     /// Builds a folder in a temporary sibling and renames it into place. If <paramref name="fill"/> throws, nothing is left
-    /// behind; an existing folder at <paramref name="dir"/> is replaced only after the new one is complete.
+    /// behind; an existing folder at <paramref name="dir"/> is replaced only after the new one is complete. The old folder
+    /// is parked under a fixed name between the two renames, so a process killed right there loses nothing:
+    /// <see cref="Recover"/> (called here and by readers) puts it back.
     /// </summary>
     public static void WriteDirectory(string dir, Action<string> fill)
     {
         dir = Path.GetFullPath(dir);
         var parent = Path.GetDirectoryName(dir) ?? throw new SharpLmException($"{dir}: cannot write to a root folder");
         Directory.CreateDirectory(parent);
+        Recover(dir);
         var tmp = Path.Combine(parent, $".{Path.GetFileName(dir)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        var old = tmp + ".old";
+        var old = ParkedName(dir);
         Directory.CreateDirectory(tmp);
         try
         {
             fill(tmp);
+            if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
             if (Directory.Exists(dir)) Directory.Move(dir, old);
             Directory.Move(tmp, dir);
             if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
@@ -66,10 +70,21 @@ public static class AtomicFile
         catch
         {
             if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
-            if (!Directory.Exists(dir) && Directory.Exists(old)) Directory.Move(old, dir);
+            Recover(dir);
             throw;
         }
     }
+
+    /// <summary>Restores a folder that a killed <see cref="WriteDirectory"/> had parked and not yet replaced.</summary>
+    public static void Recover(string dir)
+    {
+        dir = Path.GetFullPath(dir);
+        var old = ParkedName(dir);
+        if (!Directory.Exists(dir) && Directory.Exists(old)) Directory.Move(old, dir);
+    }
+
+    static string ParkedName(string fullDir) =>
+        Path.Combine(Path.GetDirectoryName(fullDir)!, $".{Path.GetFileName(fullDir)}.old");
 
     static string TempSibling(string path)
     {

@@ -63,6 +63,7 @@ public static class Checkpoint
     public static JsonObject Verify(string dir)
     {
         var manifestPath = Path.Combine(dir, ManifestFile);
+        AtomicFile.Recover(dir);
         if (!Directory.Exists(dir)) throw new SharpLmException($"{dir}: checkpoint folder not found");
         if (!File.Exists(manifestPath))
             throw new SharpLmException($"{manifestPath}: file not found — {dir} is not a complete SharpLM checkpoint");

@@ -38,6 +38,7 @@ public sealed record RunFolder(string Root)
         if (!Directory.Exists(path)) throw new SharpLmException($"{path}: folder not found (expected a run folder or a checkpoint folder)");
         if (File.Exists(Path.Combine(path, Checkpoint.ManifestFile))) return path;
         var model = Path.Combine(path, ModelDirName);
+        AtomicFile.Recover(model);
         if (File.Exists(Path.Combine(model, Checkpoint.ManifestFile))) return model;
         throw new SharpLmException(
             $"{path}: not a checkpoint folder (no {Checkpoint.ManifestFile}) nor a run folder with a complete {ModelDirName}/ checkpoint");

@@ -57,4 +57,15 @@ public class CheckpointTests : IDisposable
         Assert.Equal("first", Checkpoint.Verify(_dir)["stage"]!.GetValue<string>());
         Assert.Empty(Directory.GetDirectories(Path.GetDirectoryName(_dir)!, Path.GetFileName(_dir) + ".tmp*"));
     }
+
+    [Fact]
+    public void A_save_killed_between_its_two_renames_is_recovered_on_load()
+    {
+        var (model, tokenizer) = TinyModel();
+        Checkpoint.Save(_dir, model, tokenizer, stage: "first");
+        // What a kill leaves after WriteDirectory parked the old folder and before the new one was moved in.
+        Directory.Move(_dir, Path.Combine(Path.GetDirectoryName(_dir)!, "." + Path.GetFileName(_dir) + ".old"));
+        using var loaded = Checkpoint.Load(_dir);
+        Assert.Equal("first", Checkpoint.Verify(_dir)["stage"]!.GetValue<string>());
+    }
 }
