@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using SharpLM.Training;
 
 namespace SharpLM.Bench;
@@ -19,8 +20,14 @@ public sealed class PretrainShakespeareBench : IBenchmark
         int threads = int.Parse(Machine.Arg(args, "--threads", "1"), CultureInfo.InvariantCulture);
         long steps = long.Parse(Machine.Arg(args, "--steps", "2000"), CultureInfo.InvariantCulture);
         var output = Machine.Arg(args, "--out", Path.Combine(Path.GetTempPath(), $"sharplm-shakespeare-{Guid.NewGuid():N}"));
+        // nanoGPT treats the file as one stream and validates on its last 10%; the corpus reader would split a .txt into
+        // paragraphs (and validate on every tenth), so the text goes in as a single JSONL document to keep that protocol.
+        Directory.CreateDirectory(output);
+        var single = Path.Combine(output, "tinyshakespeare.jsonl");
+        var text = File.ReadAllText(SharedData.Path("pretrain/en/tinyshakespeare.txt"));
+        File.WriteAllText(single, JsonSerializer.Serialize(new { text }) + "\n");
         var options = new PretrainOptions(
-            [SharedData.Path("pretrain/en/tinyshakespeare.txt")], "char", output,
+            [single], "char", Path.Combine(output, "run"),
             new ModelShape(Depth: 4, Context: 64, Width: 128, Heads: 4),
             Steps: steps, BatchSize: 12, Lr: 1e-3, MinLr: 1e-4, WarmupSteps: 100, DecaySteps: steps,
             WeightDecay: 0.1, Beta1: 0.9, Beta2: 0.99, GradClip: 1.0, Threads: threads, Seed: 1337,
