@@ -28,5 +28,9 @@ public static class Program
         EvalCommand.Build(),
         GenerateCommand.Build(),
         ChatCommand.Build(),
+        RewardCommand.Build(),
+        DpoCommand.Build(),
+        PpoCommand.Build(),
+        GrpoCommand.Build(),
     ];
 }

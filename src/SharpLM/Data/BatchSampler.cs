@@ -28,7 +28,7 @@ public static class BatchSampler
     }
 
     /// <summary>SplitMix64 finaliser: a well-mixed 64-bit hash.</summary>
-    static ulong Mix(ulong z)
+    public static ulong Mix(ulong z)
     {
         z += 0x9E3779B97F4A7C15UL;
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;

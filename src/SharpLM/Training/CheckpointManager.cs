@@ -30,7 +30,7 @@ public sealed class CheckpointManager(RunFolder run, string stage, int keepLast 
     /// <summary>
     /// Saves after <see cref="TrainerState.Step"/> steps. <paramref name="valLoss"/>, when given and lower than
     /// <see cref="TrainerState.BestValLoss"/>, also replaces <c>best/</c>. Returns the state with the best loss updated.
-    /// <paramref name="extra"/> adds a stage's own files (SFT: chat_template.json) to every folder written.
+    /// <paramref name="extra"/> adds a stage's own files (a reward or value head, the chat template) to every folder written.
     /// </summary>
     public TrainerState Save(Gpt model, Tokenizer tokenizer, OptimizerHelper optimizer, TrainerState state, double? valLoss,
         Action<string>? extra = null)

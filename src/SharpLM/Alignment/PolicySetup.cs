@@ -1,0 +1,64 @@
+using SharpLM.Alignment.Rewards;
+using SharpLM.Core;
+using SharpLM.Data;
+using SharpLM.Model;
+using SharpLM.Tokenization;
+using SharpLM.Training;
+using static TorchSharp.torch;
+
+namespace SharpLM.Alignment;
+
+/// <summary>
+/// What PPO and GRPO load before their loop: the policy, a frozen copy of it as the KL reference, its chat template, the
+/// prompts and the reward function (a reward model must share the policy's tokenizer).
+/// </summary>
+public sealed class PolicySetup : IDisposable
+{
+    PolicySetup(LoadedModel policy, LoadedModel reference, ChatTemplate template, IReadOnlyList<PromptRecord> prompts, IRewardFunction reward, Device device)
+    {
+        Loaded = policy;
+        Reference = reference.Model;
+        _reference = reference;
+        Template = template;
+        Prompts = prompts;
+        Reward = reward;
+        Device = device;
+    }
+
+    readonly LoadedModel _reference;
+
+    public LoadedModel Loaded { get; }
+    public Gpt Policy => Loaded.Model;
+    public Tokenizer Tokenizer => Loaded.Tokenizer;
+    public Gpt Reference { get; }
+    public ChatTemplate Template { get; }
+    public IReadOnlyList<PromptRecord> Prompts { get; }
+    public IRewardFunction Reward { get; }
+    public Device Device { get; }
+
+    public static PolicySetup Load(RlOptions o)
+    {
+        o.Validate();
+        var device = TorchRuntime.Apply(new TorchSettings(o.Threads, o.Seed, o.Device));
+        var dir = RunFolder.ResolveModel(o.Policy);
+        var reward = RewardFunctions.Parse(o.Reward, Tokenizer.Load(dir), dir, device); // before the weights: a mismatch fails fast
+        var prompts = PromptReader.Read(o.Prompts);
+        var policy = Checkpoint.Load(dir, device);
+        var reference = Checkpoint.Load(dir, device);
+        foreach (var p in reference.Model.parameters()) p.requires_grad = false;
+        var template = ChatTemplate.TryLoad(dir, policy.Tokenizer) ?? new ChatTemplate(policy.Tokenizer);
+        manual_seed(o.Seed);
+        return new PolicySetup(policy, reference, template, prompts, reward, device);
+    }
+
+    /// <summary>The prompts of iteration <paramref name="step"/>: a function of (seed, step), so a resumed run draws the same.</summary>
+    public List<PromptRecord> PromptsFor(RlOptions o, long step) =>
+        PairTrainer.BatchIndices(Prompts.Count, o.Rollouts, o.Seed, step).Select(i => Prompts[i]).ToList();
+
+    public void Dispose()
+    {
+        Loaded.Dispose();
+        _reference.Dispose();
+        (Reward as RewardModelReward)?.Model.Dispose();
+    }
+}

@@ -1,0 +1,76 @@
+namespace SharpLM.Alignment;
+
+/// <summary>Options shared by PPO and GRPO.</summary>
+/// <param name="Policy">The run or checkpoint folder the policy (and the frozen reference) start from, usually SFT.</param>
+/// <param name="Prompts">Prompt files (see <see cref="Data.PromptReader"/>).</param>
+/// <param name="Reward">A reward spec (see <see cref="Rewards.RewardFunctions.Help"/>); PPO normally takes a reward-model folder.</param>
+/// <param name="Out">The run folder to write.</param>
+/// <param name="Steps">RL iterations: each collects rollouts, then runs <paramref name="Epochs"/> passes of updates over them.</param>
+/// <param name="Rollouts">Prompts per iteration (GRPO samples <paramref name="Group"/> answers for each).</param>
+/// <param name="Group">GRPO only: answers per prompt, compared with each other.</param>
+/// <param name="KlCoef">β of the KL penalty to the reference (PPO: per-token reward −β·(log π − log π_ref); GRPO: β·k3 in the loss).</param>
+/// <param name="TargetKl">PPO only: when set, β adapts so the sequence KL approaches this many nats (see <see cref="KlController"/>).</param>
+/// <param name="KlHorizon">PPO only: rollouts over which the adaptive β moves by at most 20%.</param>
+/// <param name="ValueCoef">PPO only: weight of the value loss in the shared-trunk loss.</param>
+/// <param name="SampleEvery">Log one sampled prompt and answer every this many iterations.</param>
+public sealed record RlOptions(
+    string Policy,
+    IReadOnlyList<string> Prompts,
+    string Reward,
+    string Out,
+    int Steps = 100,
+    int Rollouts = 8,
+    int Group = 4,
+    double KlCoef = 0.05,
+    double? TargetKl = null,
+    double KlHorizon = 10000,
+    double Lr = 1e-5,
+    int Epochs = 2,
+    int MiniBatch = 8,
+    double Clip = 0.2,
+    double ValueClip = 0.2,
+    double ValueCoef = 0.1,
+    double Gamma = 1.0,
+    double Lambda = 0.95,
+    int MaxNewTokens = 64,
+    float Temperature = 1f,
+    double GradClip = 1.0,
+    int SampleEvery = 10,
+    int CheckpointEvery = 25,
+    int KeepLast = 2,
+    bool Resume = false,
+    long Seed = 1337,
+    int Threads = 0,
+    string Device = "cpu")
+{
+    public RlOptions Validate()
+    {
+        void Check(bool ok, string option, string message)
+        {
+            if (!ok) throw new Core.SharpLmException($"{option} {message}");
+        }
+        Check(Prompts.Count > 0, "--prompts", "needs at least one prompt file");
+        Check(Steps > 0, "--steps", $"must be positive (got {Steps})");
+        Check(Rollouts > 0, "--rollouts", $"must be positive (got {Rollouts})");
+        Check(Group >= 2, "--group", $"must be at least 2 (got {Group}): GRPO compares answers to the same prompt");
+        Check(KlCoef >= 0, "--kl-coef", $"must be 0 or positive (got {KlCoef})");
+        Check(TargetKl is null or > 0, "--target-kl", $"must be positive (got {TargetKl})");
+        Check(KlHorizon > 0, "--kl-horizon", $"must be positive (got {KlHorizon})");
+        Check(Lr > 0, "--lr", $"must be positive (got {Lr})");
+        Check(Epochs > 0, "--epochs", $"must be positive (got {Epochs})");
+        Check(MiniBatch > 0, "--mini-batch", $"must be positive (got {MiniBatch})");
+        Check(Clip > 0, "--clip", $"must be positive (got {Clip})");
+        Check(MaxNewTokens > 0, "--max-tokens", $"must be positive (got {MaxNewTokens})");
+        Check(CheckpointEvery > 0, "--checkpoint-every", $"must be positive (got {CheckpointEvery})");
+        return this;
+    }
+}
+
+/// <summary>What one RL iteration measured (means over its rollouts and updates).</summary>
+/// <param name="Kl">Mean over answers of Σ_t (log π − log π_ref): the sampled sequence KL to the reference, in nats.</param>
+/// <param name="ValueLoss">PPO only (0 for GRPO).</param>
+/// <param name="KlCoef">The β in force during the iteration.</param>
+public sealed record RlStep(long Step, double MeanReward, double Kl, double Entropy, double ResponseLength, double ClipFraction, double PolicyLoss, double ValueLoss, double KlCoef);
+
+/// <summary>What an RL run did: every iteration's figures and where the policy is.</summary>
+public sealed record RlResult(string RunDir, string ModelDir, IReadOnlyList<RlStep> History);
