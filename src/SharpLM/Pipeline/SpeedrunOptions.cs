@@ -54,6 +54,8 @@ public sealed record SpeedrunSizes(
     int EvalItemsPerKind,
     int ValChars,
     int EvalEvery,
+    int ReplayChars,
+    bool Bf16,
     int? MaxSteps = null)
 {
     /// <summary>Sizes for a budget of <paramref name="minutes"/>: the full model from 5 minutes up, a smaller one below.</summary>
@@ -79,7 +81,9 @@ public sealed record SpeedrunSizes(
             PpoKlCoef: 0.05,
             EvalItemsPerKind: small ? 40 : 400,
             ValChars: small ? 20_000 : 60_000,
-            EvalEvery: small ? 100 : 250);
+            EvalEvery: small ? 100 : 250,
+            ReplayChars: small ? 200_000 : 600_000,
+            Bf16: true);
     }
 
     /// <summary>A miniature run for tests: a tiny world, vocabulary 300, one layer of width 32, a handful of steps per stage.</summary>
@@ -103,6 +107,8 @@ public sealed record SpeedrunSizes(
         EvalItemsPerKind: 2,
         ValChars: 1_000,
         EvalEvery: 1000,
+        ReplayChars: 10_000,
+        Bf16: false,
         MaxSteps: 3);
 }
 
