@@ -149,6 +149,7 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
         long PairSteps(double seconds, double costFactor) => Cap((long)(seconds * tps * costFactor / (sizes.PairBatchSize * 2.0 * Math.Min(context, 48))));
         PreferenceTrainOptions Pairs(string stage, double seconds, long steps, double lr) => new(Dir(Sft), [preferences], Dir(stage),
             Steps: (int)steps, BatchSize: sizes.PairBatchSize, Lr: lr, WarmupSteps: (int)Math.Min(10, steps / 10), Beta: sizes.DpoBeta,
+            ValFraction: Math.Min(0.1, 64.0 / Math.Max(1, sizes.World.PreferencePairs)), // measured before and after, outside the time share
             EvalEvery: int.MaxValue, Seed: o.Seed, Threads: o.Threads, TimeLimitSeconds: seconds);
         records.Add(Stage(Reward, StageShares.Reward, seconds =>
         {
@@ -156,10 +157,14 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
             var result = new RewardTrainer(overall, log).Run(Pairs(Reward, seconds, steps, sizes.RewardLr));
             return (result.Steps, PairFigures(result, steps), null);
         }, evaluate: false));
+        // An iteration samples, scores, runs the reference and two update epochs: about six passes over rollouts × (prompt + answer)
+        // tokens; generation's token-by-token decoding makes it dearer still, hence the slack. PPO's rate is constant, so this only
+        // sizes the progress bar; the time share ends the stage.
+        long PpoSteps(double seconds) => (long)Math.Ceiling(1.5 * seconds * tps / (6.0 * sizes.PpoRollouts * (24 + sizes.PpoMaxNewTokens)));
         records.Add(Stage(Ppo, StageShares.Ppo, seconds =>
         {
             var result = new PpoTrainer(overall, log).Run(new RlOptions(Dir(Sft), [preferences], Dir(Reward), Dir(Ppo),
-                Steps: (int)Cap(100_000), Rollouts: sizes.PpoRollouts, KlCoef: sizes.PpoKlCoef, Lr: sizes.PpoLr, MiniBatch: sizes.PpoRollouts / 2,
+                Steps: (int)Cap(PpoSteps(seconds)), Rollouts: sizes.PpoRollouts, KlCoef: sizes.PpoKlCoef, Lr: sizes.PpoLr, MiniBatch: sizes.PpoRollouts / 2,
                 MaxNewTokens: sizes.PpoMaxNewTokens, CheckpointEvery: int.MaxValue, Seed: o.Seed, Threads: o.Threads, TimeLimitSeconds: seconds));
             var h = result.History;
             var history = h.Select(s => new RewardPoint(s.Step, s.MeanReward, s.Kl)).ToList();
