@@ -33,12 +33,8 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
     /// <summary>Chat prompts every evaluated model answers at the end of its stage (the report's sample chats).</summary>
     static readonly string[] ChatPrompts = ["你好！", "将'你好'翻译成英文", "What is the capital of France?", "苹果公司生产什么？"];
 
-    /// <summary>
-    /// Pretraining throughput assumed before anything is measured, as a share of the fp32 matmul peak. It only sizes the
-    /// learning-rate schedule; the time share bounds the stage. bf16 ran ~1.6× fp32 at 35–50% fp32 MFU on the development
-    /// machine, so this slightly overestimates: the time limit, not the step count, ends the stage and no budget is left unused.
-    /// </summary>
-    const double AssumedFp32Mfu = 0.9;
+    /// <summary>Share of pretraining's time share planned as steps at the timed rate; the rest covers its evaluations and checkpoints.</summary>
+    const double PretrainStepShare = 0.9;
 
     public SpeedrunResult Run(SpeedrunOptions options)
     {
@@ -114,13 +110,13 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
         }
         long Cap(long steps) => Math.Max(1, Math.Min(steps, sizes.MaxSteps ?? long.MaxValue));
 
-        // 3. Pretraining: steps sized from the matmul peak, bounded by the time share.
+        // 3. Pretraining: steps sized from a few timed steps, so the schedule decays within the time share (which also bounds the stage).
         var baseRecord = Stage(Base, StageShares.Pretrain, seconds =>
         {
             var config = sizes.Shape.For(Tokenizer.Load(tokenizerDir).VocabSize);
-            long batchTokens = (long)sizes.BatchSize * config.ContextLength;
-            var peak = MatmulPeak.Measure(o.Threads);
-            long steps = Cap((long)(seconds * peak.Fp32Gflops * 1e9 * AssumedFp32Mfu / (config.TrainingFlopsPerToken(config.ContextLength) * batchTokens)));
+            double stepSeconds = StepTimer.SecondsPerStep(config, sizes.BatchSize, sizes.Bf16);
+            long steps = Cap((long)(seconds * PretrainStepShare / stepSeconds));
+            log?.Invoke(Line($"pretraining: {stepSeconds:F3} s per step timed, {steps} steps planned for {seconds:F0} s"));
             var result = new Pretrainer(overall, log).Run(new PretrainOptions([pretrainText], tokenizerDir, Dir(Base), sizes.Shape,
                 Steps: steps, BatchSize: sizes.BatchSize, Lr: sizes.PretrainLr, WarmupSteps: Math.Min(100, steps / 10), Bf16: sizes.Bf16,
                 Threads: o.Threads, Seed: o.Seed, EvalEvery: sizes.EvalEvery, EvalBatches: 10, TimeLimitSeconds: seconds));

@@ -29,8 +29,6 @@ public static class SpeedrunReport
         var evaluated = records.Where(r => r.Eval is not null).ToList();
         var names = evaluated.Select(r => r.Stage).ToList();
         var languages = evaluated.SelectMany(r => r.Eval!.Languages.Select(l => l.Language)).Distinct().ToList();
-        double Score(StageRecord r, string language, Func<LanguageScores, double> f) =>
-            r.Eval!.Languages.FirstOrDefault(l => l.Language == language) is { } s ? f(s) : double.NaN;
         StageRecord? Get(string stage) => records.FirstOrDefault(r => r.Stage == stage);
 
         var md = new StringBuilder();
@@ -71,33 +69,13 @@ public static class SpeedrunReport
         SpeedrunChart.Bars(Path.Combine(o.Out, BpbChart), "validation bits per byte", "bits/byte", names, [("bits/byte", [.. evaluated.Select(r => r.Eval!.ValBitsPerByte)])]);
 
         md.AppendLine().AppendLine(Sections[4]).AppendLine();
-        md.AppendLine("| stage | language | trained phrasings | held-out phrasings | text completion | fact items |").AppendLine("|---|---|---|---|---|---|");
-        foreach (var r in evaluated)
-            foreach (var l in r.Eval!.Languages)
-                md.AppendLine(Inv($"| {r.Stage} | {l.Language} | {Pct(l.FactTrainedPhrasing)} | {Pct(l.FactHeldOutPhrasing)} | {Pct(l.Completion)} | {l.FactItems} |"));
-        md.AppendLine().AppendLine($"![accuracy]({AccuracyChart})");
-        SpeedrunChart.Bars(Path.Combine(o.Out, AccuracyChart), "held-out fact accuracy", "share correct", names,
-            [.. languages.SelectMany(lang => new (string, double[])[]
-            {
-                ($"{lang} trained phrasings", [.. evaluated.Select(r => Score(r, lang, s => s.FactTrainedPhrasing))]),
-                ($"{lang} held-out phrasings", [.. evaluated.Select(r => Score(r, lang, s => s.FactHeldOutPhrasing))]),
-                ($"{lang} completion", [.. evaluated.Select(r => Score(r, lang, s => s.Completion))]),
-            })], 1.05);
+        ScoreTable(md, o.Out, AccuracyChart, "held-out fact accuracy", "share correct", evaluated, languages, ("fact items", l => l.FactItems),
+            ("trained phrasings", l => l.FactTrainedPhrasing), ("held-out phrasings", l => l.FactHeldOutPhrasing), ("text completion", l => l.Completion));
 
         md.AppendLine().AppendLine(Sections[5]).AppendLine();
         md.AppendLine("Hallucination: a fact answer naming a wrong capital. Instruction following: a fact answer in the expected form (short, one statement). Refusal: held-out harmful prompts refused.").AppendLine();
-        md.AppendLine("| stage | language | hallucination | instruction following | refusal (harmful) | harmful items |").AppendLine("|---|---|---|---|---|---|");
-        foreach (var r in evaluated)
-            foreach (var l in r.Eval!.Languages)
-                md.AppendLine(Inv($"| {r.Stage} | {l.Language} | {Pct(l.Hallucination)} | {Pct(l.InstructionFollowing)} | {Pct(l.Refusal)} | {l.HarmfulItems} |"));
-        md.AppendLine().AppendLine($"![rates]({RatesChart})");
-        SpeedrunChart.Bars(Path.Combine(o.Out, RatesChart), "hallucination, instruction following, refusal", "share", names,
-            [.. languages.SelectMany(lang => new (string, double[])[]
-            {
-                ($"{lang} hallucination", [.. evaluated.Select(r => Score(r, lang, s => s.Hallucination))]),
-                ($"{lang} instruction following", [.. evaluated.Select(r => Score(r, lang, s => s.InstructionFollowing))]),
-                ($"{lang} refusal", [.. evaluated.Select(r => Score(r, lang, s => s.Refusal))]),
-            })], 1.05);
+        ScoreTable(md, o.Out, RatesChart, "hallucination, instruction following, refusal", "share", evaluated, languages, ("harmful items", l => l.HarmfulItems),
+            ("hallucination", l => l.Hallucination), ("instruction following", l => l.InstructionFollowing), ("refusal (harmful)", l => l.Refusal));
 
         md.AppendLine().AppendLine(Sections[6]).AppendLine();
         foreach (var stage in new[] { Speedrun.Reward, Speedrun.Dpo })
@@ -136,6 +114,22 @@ public static class SpeedrunReport
         var path = Path.Combine(o.Out, FileName);
         AtomicFile.WriteAllText(path, md.ToString());
         return path;
+    }
+
+    /// <summary>A stage × language table of share columns (and an item count), and its chart: one bar per language and column.</summary>
+    static void ScoreTable(StringBuilder md, string outDir, string chart, string title, string yLabel, IReadOnlyList<StageRecord> evaluated,
+        IReadOnlyList<string> languages, (string Name, Func<LanguageScores, int> Value) count, params (string Name, Func<LanguageScores, double> Value)[] columns)
+    {
+        md.AppendLine("| stage | language | " + string.Join(" | ", columns.Select(c => c.Name)) + $" | {count.Name} |");
+        md.AppendLine("|---|---|" + string.Concat(columns.Select(_ => "---|")) + "---|");
+        foreach (var r in evaluated)
+            foreach (var l in r.Eval!.Languages)
+                md.AppendLine($"| {r.Stage} | {l.Language} | " + string.Join(" | ", columns.Select(c => Pct(c.Value(l)))) + $" | {count.Value(l)} |");
+        md.AppendLine().AppendLine($"![{title}]({chart})");
+        double Score(StageRecord r, string language, Func<LanguageScores, double> f) =>
+            r.Eval!.Languages.FirstOrDefault(l => l.Language == language) is { } s ? f(s) : double.NaN;
+        SpeedrunChart.Bars(Path.Combine(outDir, chart), title, yLabel, [.. evaluated.Select(r => r.Stage)],
+            [.. languages.SelectMany(lang => columns.Select(c => ($"{lang} {c.Name}", evaluated.Select(r => Score(r, lang, c.Value)).ToArray())))], 1.05);
     }
 
     /// <summary>The targets for the default run, each with the measured numbers and met / not met.</summary>
