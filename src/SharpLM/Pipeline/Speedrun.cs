@@ -25,6 +25,9 @@ public sealed record SpeedrunResult(string Out, IReadOnlyList<StageRecord> Stage
 /// </summary>
 public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<string>? log = null)
 {
+    /// <summary>The budget, seed and sizes a speedrun folder was started with.</summary>
+    public const string OptionsFile = "speedrun.json";
+
     public const string World = "world", TokenizerStage = "tokenizer", Base = "base", Sft = "sft", Reward = "reward", Ppo = "ppo", Dpo = "dpo";
 
     /// <summary>Every stage folder, in the order they run.</summary>
@@ -43,6 +46,7 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
         var clock = Stopwatch.StartNew();
         var overall = new OverallProgress(progress, o.BudgetSeconds, clock);
         Directory.CreateDirectory(o.Out);
+        CheckSameRun(o, sizes);
         TorchRuntime.Apply(new TorchSettings(o.Threads, o.Seed));
         string Dir(string stage) => Path.Combine(o.Out, stage);
         var skipped = new List<string>();
@@ -180,6 +184,19 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
         var report = SpeedrunReport.Write(o, sizes, world.Split, records, clock.Elapsed.TotalSeconds);
         overall.Done();
         return new SpeedrunResult(Path.GetFullPath(o.Out), records, skipped, report, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// Writes <see cref="OptionsFile"/> (budget, seed and sizes) into a new speedrun folder, or checks an existing one holds
+    /// the same: finished stages are only reused by the same command, never mixed with stages of another seed or size.
+    /// </summary>
+    static void CheckSameRun(SpeedrunOptions o, SpeedrunSizes sizes)
+    {
+        var path = Path.Combine(o.Out, OptionsFile);
+        var json = System.Text.Json.JsonSerializer.Serialize(new { o.Minutes, o.Seed, Sizes = sizes }, new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+        if (!File.Exists(path)) AtomicFile.WriteAllText(path, json);
+        else if (File.ReadAllText(path) != json)
+            throw new SharpLmException($"{path}: {o.Out} holds a speedrun with another --minutes, --seed or sizes; re-run that command to continue it, or choose another --out");
     }
 
     /// <summary>The stage's record when its folder holds one and a model/ that verifies; null otherwise.</summary>

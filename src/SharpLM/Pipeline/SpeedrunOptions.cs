@@ -78,7 +78,7 @@ public sealed record SpeedrunSizes(
             PpoLr: 1e-5,
             PpoRollouts: 16,
             PpoMaxNewTokens: 24,
-            PpoKlCoef: 0.05,
+            PpoKlCoef: 0.2,
             EvalItemsPerKind: small ? 40 : 400,
             ValChars: small ? 20_000 : 60_000,
             EvalEvery: small ? 100 : 250,

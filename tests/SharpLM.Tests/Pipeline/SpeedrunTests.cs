@@ -51,6 +51,11 @@ public sealed class SpeedrunTests : IDisposable
         Assert.Equal(Speedrun.StageFolders.Where(s => s != Speedrun.Ppo), third.Skipped);
         Assert.True(File.Exists(ppoRecord));
         Assert.Equal(dpoWritten, File.GetLastWriteTimeUtc(_tmp[Path.Combine("run", Speedrun.Dpo, StageRecord.FileName)]));
+
+        // Another seed in the same folder is refused rather than mixed with these stages.
+        var e = Assert.Throws<Core.SharpLmException>(() =>
+            new Speedrun().Run(new SpeedrunOptions(Minutes: 1, Out: _tmp["run"], Seed: 8, Threads: 1, Sizes: SpeedrunSizes.Tiny)));
+        Assert.Contains(Speedrun.OptionsFile, e.Message);
     }
 
     [Fact]
