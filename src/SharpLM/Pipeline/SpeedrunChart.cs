@@ -26,7 +26,7 @@ public static class SpeedrunChart
         if (yMax is { } max) plot.Axes.SetLimitsY(0, max);
         plot.Title(title);
         plot.YLabel(yLabel);
-        plot.ShowLegend(ScottPlot.Alignment.UpperRight);
-        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(900, 500, ImageFormat.Png));
+        plot.ShowLegend(Edge.Right); // outside the data area: bars reach the top
+        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(1100, 500, ImageFormat.Png));
     }
 }
