@@ -22,6 +22,7 @@ public static class Program
     static IEnumerable<Command> Verbs() =>
     [
         InfoCommand.Build(),
+        SpeedrunCommand.Build(),
         WorldCommand.Build(),
         InspectCommand.Build(),
         TokenizerCommand.Build(),

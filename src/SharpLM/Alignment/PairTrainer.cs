@@ -119,7 +119,8 @@ public sealed class PairTrainer(string stage, IProgress<ProgressUpdate>? progres
                 ["loss"] = result.Loss, ["accuracy"] = accuracy, ["margin"] = margin, ["lr"] = result.Lr, ["grad_norm"] = result.GradNorm,
             });
             progress?.Report(new ProgressUpdate(stage, step + 1, o.Steps, "steps", Line($"loss {result.Loss:F4} acc {accuracy:P0} margin {margin:F3}")));
-            if ((step + 1) % o.EvalEvery == 0 || step + 1 == o.Steps)
+            bool timeUp = o.TimeLimitSeconds is { } limit && state.ElapsedSeconds + clock.Elapsed.TotalSeconds >= limit;
+            if ((step + 1) % o.EvalEvery == 0 || step + 1 == o.Steps || timeUp)
             {
                 after = Evaluate(val, loss, o.BatchSize, device);
                 metrics.Append("eval", step + 1, new Dictionary<string, JsonNode?>
@@ -133,6 +134,7 @@ public sealed class PairTrainer(string stage, IProgress<ProgressUpdate>? progres
                     after.Loss, files);
                 clock.Restart();
             }
+            if (timeUp) break;
         }
         return new PreferenceTrainResult(run.Root, run.ModelDir, state.Step, before, after, train.Count);
     }

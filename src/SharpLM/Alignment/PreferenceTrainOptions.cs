@@ -8,6 +8,7 @@ namespace SharpLM.Alignment;
 /// <param name="Beta">DPO only: strength of the implicit KL constraint to the reference.</param>
 /// <param name="ValFraction">Share of pairs held out for accuracy and margin.</param>
 /// <param name="MaxPairs">Use at most this many pairs (after a seeded shuffle); null uses all.</param>
+/// <param name="TimeLimitSeconds">Stop (evaluating and checkpointing) once training has run this long, even before <paramref name="Steps"/>.</param>
 public sealed record PreferenceTrainOptions(
     string Base,
     IReadOnlyList<string> Data,
@@ -27,7 +28,8 @@ public sealed record PreferenceTrainOptions(
     bool Resume = false,
     long Seed = 1337,
     int Threads = 0,
-    string Device = "cpu")
+    string Device = "cpu",
+    double? TimeLimitSeconds = null)
 {
     public PreferenceTrainOptions Validate()
     {

@@ -13,6 +13,7 @@ namespace SharpLM.Alignment;
 /// <param name="KlHorizon">PPO only: rollouts over which the adaptive β moves by at most 20%.</param>
 /// <param name="ValueCoef">PPO only: weight of the value loss in the shared-trunk loss.</param>
 /// <param name="SampleEvery">Log one sampled prompt and answer every this many iterations.</param>
+/// <param name="TimeLimitSeconds">Stop (checkpointing) once the iterations have run this long, even before <paramref name="Steps"/>.</param>
 public sealed record RlOptions(
     string Policy,
     IReadOnlyList<string> Prompts,
@@ -41,7 +42,8 @@ public sealed record RlOptions(
     bool Resume = false,
     long Seed = 1337,
     int Threads = 0,
-    string Device = "cpu")
+    string Device = "cpu",
+    double? TimeLimitSeconds = null)
 {
     public RlOptions Validate()
     {

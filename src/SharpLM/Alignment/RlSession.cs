@@ -72,7 +72,7 @@ public sealed class RlSession : IDisposable
     }
 
     /// <summary>Records iteration <paramref name="s"/>; logs a sample every <see cref="RlOptions.SampleEvery"/> iterations and checkpoints every <see cref="RlOptions.CheckpointEvery"/>.</summary>
-    void Record(RlStep s, RolloutBatch rollouts, long tokens, double seconds, Gpt policy, Tokenizer tokenizer, Action<string> files)
+    void Record(RlStep s, RolloutBatch rollouts, long tokens, double seconds, Gpt policy, Tokenizer tokenizer, Action<string> files, bool timeUp)
     {
         _history.Add(s);
         State = State with { Step = s.Step, DataPosition = s.Step, TokensSeen = State.TokensSeen + tokens, ElapsedSeconds = State.ElapsedSeconds + seconds };
@@ -81,7 +81,7 @@ public sealed class RlSession : IDisposable
             ["reward"] = s.MeanReward, ["kl"] = s.Kl, ["entropy"] = s.Entropy, ["response_length"] = s.ResponseLength,
             ["clip_fraction"] = s.ClipFraction, ["loss"] = s.PolicyLoss, ["value_loss"] = s.ValueLoss, ["kl_coef"] = s.KlCoef, ["seconds"] = seconds,
         });
-        bool last = s.Step == _o.Steps;
+        bool last = s.Step == _o.Steps || timeUp;
         if (s.Step % _o.SampleEvery == 0 || last)
         {
             _log?.Invoke(string.Create(CultureInfo.InvariantCulture,
@@ -108,9 +108,11 @@ public sealed class RlSession : IDisposable
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var rollouts = Rollouts.Collect(generator, setup.Template, prompts(step), setup.Reward, _o, step);
             var s = update(rollouts, step);
-            Record(s, rollouts, rollouts.Rows.Sum(r => r.Prompt.Length + r.Response.Length), clock.Elapsed.TotalSeconds, setup.Policy, setup.Tokenizer, files);
+            bool timeUp = _o.TimeLimitSeconds is { } limit && State.ElapsedSeconds + clock.Elapsed.TotalSeconds >= limit;
+            Record(s, rollouts, rollouts.Rows.Sum(r => r.Prompt.Length + r.Response.Length), clock.Elapsed.TotalSeconds, setup.Policy, setup.Tokenizer, files, timeUp);
             progress?.Report(new ProgressUpdate(_stage, step + 1, _o.Steps, "iterations",
                 string.Create(CultureInfo.InvariantCulture, $"reward {s.MeanReward:F3} KL {s.Kl:F3} len {s.ResponseLength:F1}")));
+            if (timeUp) break;
         }
         return new RlResult(Run.Root, Run.ModelDir, _history);
     }

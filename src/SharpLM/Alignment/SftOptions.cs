@@ -21,6 +21,7 @@ namespace SharpLM.Alignment;
 /// <param name="EvalEvery">Validation every this many steps (and at the end).</param>
 /// <param name="SaveEvery">Resumable checkpoint every this many steps (and at the end).</param>
 /// <param name="EvalRows">At most this many rows of held-out conversations (and of held-out pretraining text) per evaluation.</param>
+/// <param name="TimeLimitSeconds">Stop (evaluating and checkpointing) once training has run this long, even before the last step.</param>
 public sealed record SftOptions(
     string BaseModel,
     IReadOnlyList<string> Data,
@@ -43,7 +44,8 @@ public sealed record SftOptions(
     double WeightDecay = 0.0,
     double GradClip = 1.0,
     bool Bf16 = false,
-    TorchSettings? Torch = null)
+    TorchSettings? Torch = null,
+    double? TimeLimitSeconds = null)
 {
     public SftOptions Validate()
     {

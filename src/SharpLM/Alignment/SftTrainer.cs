@@ -133,7 +133,8 @@ public sealed class SftTrainer
                 ["loss"] = result.Loss, ["lr"] = result.Lr, ["grad_norm"] = result.GradNorm, ["tokens"] = state.TokensSeen,
                 ["tok_per_s"] = Math.Round(tokPerSec, 1), ["elapsed_s"] = Math.Round(seconds, 3),
             });
-            bool last = done == totalSteps;
+            bool timeUp = _o.TimeLimitSeconds is { } limit && seconds >= limit;
+            bool last = done == totalSteps || timeUp;
             double? valLoss = done % _o.EvalEvery == 0 || last
                 ? Evaluate(model, valRows, retentionRows, device, metrics, done, run)
                 : null;
@@ -143,6 +144,7 @@ public sealed class SftTrainer
                 state = manager.Save(model, tokenizer, optimizer, state, valLoss, template.Save);
             }
             _progress?.Report(new ProgressUpdate("sft", done, totalSteps, "steps", $"loss {result.Loss:F3}  lr {result.Lr:G3}  {tokPerSec:F0} tok/s"));
+            if (timeUp) break;
         }
 
         var evals = metrics.Read().Where(r => r["kind"]?.GetValue<string>() == "eval").ToList();

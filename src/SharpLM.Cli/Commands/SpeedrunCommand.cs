@@ -1,0 +1,38 @@
+using System.CommandLine;
+using System.Globalization;
+using SharpLM.Core;
+using SharpLM.Pipeline;
+using Spectre.Console;
+
+namespace SharpLM.Cli.Commands;
+
+/// <summary><c>sharplm speedrun</c>: the whole story on the built-in small world, with a report card at the end.</summary>
+public static class SpeedrunCommand
+{
+    public static Command Build()
+    {
+        var defaults = new SpeedrunOptions();
+        var minutes = new Option<double>("--minutes") { Description = "wall-clock budget, split across the stages", DefaultValueFactory = _ => defaults.Minutes };
+        var output = new Option<string>("--out") { Description = "speedrun folder (re-running the same command continues it)", DefaultValueFactory = _ => defaults.Out };
+        var tiny = new Option<bool>("--tiny") { Description = "test hook: miniature sizes", Hidden = true };
+        var threads = CommonOptions.Threads();
+        var seed = CommonOptions.Seed();
+        var command = new Command("speedrun",
+            "World → tokenizer → pretraining → SFT → reward model → PPO, plus DPO; evaluations after every stage and report.md with charts")
+            { minutes, output, seed, threads, tiny };
+        CliRunner.SetHandler(command, parse =>
+        {
+            long s = parse.GetValue(seed);
+            if (s is < int.MinValue or > int.MaxValue) throw SharpLmException.At(null, null, "--seed", $"must fit in 32 bits, got {s}");
+            var options = new SpeedrunOptions(parse.GetValue(minutes), parse.GetValue(output)!, (int)s, parse.GetValue(threads),
+                parse.GetValue(tiny) ? SpeedrunSizes.Tiny : null);
+            var result = ProgressDisplay.Run("speedrun", progress =>
+                new Speedrun(progress, line => AnsiConsole.Console.WriteLine(line)).Run(options));
+            if (result.Skipped.Count > 0) AnsiConsole.Console.WriteLine($"kept from an earlier run: {string.Join(", ", result.Skipped)}");
+            AnsiConsole.Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"done in {result.Seconds:F0} s; report card: {result.ReportPath}"));
+            return 0;
+        });
+        return command;
+    }
+}

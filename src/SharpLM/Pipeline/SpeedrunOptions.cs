@@ -1,0 +1,119 @@
+using SharpLM.Core;
+using SharpLM.Data.World;
+using SharpLM.Training;
+
+namespace SharpLM.Pipeline;
+
+/// <summary>What <c>sharplm speedrun</c> takes.</summary>
+/// <param name="Minutes">Wall-clock budget for the whole run; every stage gets a share (see <see cref="StageShares"/>).</param>
+/// <param name="Out">The speedrun folder: world/, tokenizer/, base/, sft/, reward/, ppo/, dpo/, report.md and charts.</param>
+/// <param name="Seed">Drives the world's splits, the tokenizer data, initialisation and every batch.</param>
+/// <param name="Threads">libtorch threads (0 = all cores).</param>
+/// <param name="Sizes">Stage sizes; null derives them from <paramref name="Minutes"/> (<see cref="SpeedrunSizes.For"/>).</param>
+public sealed record SpeedrunOptions(
+    double Minutes = 15,
+    string Out = "runs/speedrun",
+    int Seed = 1337,
+    int Threads = 0,
+    SpeedrunSizes? Sizes = null)
+{
+    public SpeedrunSizes SizesOrDefault => Sizes ?? SpeedrunSizes.For(Minutes);
+
+    public double BudgetSeconds => Minutes * 60;
+
+    public SpeedrunOptions Validate()
+    {
+        if (!(Minutes > 0)) throw SharpLmException.At(null, null, "--minutes", $"must be positive, got {Minutes}");
+        if (Threads < 0) throw SharpLmException.At(null, null, "--threads", $"must be 0 (all cores) or positive, got {Threads}");
+        return this;
+    }
+}
+
+/// <summary>
+/// How big each stage is (<paramref name="MaxSteps"/>, when set, caps every stage's steps besides its time share). <see cref="For"/> scales the data with the budget; the model stays the size the first
+/// experiment found to learn the small world on 2 cores (4 layers, width 192, context 128), only shrinking for budgets
+/// under a few minutes, so the stages stay meaningful rather than merely finishing.
+/// </summary>
+public sealed record SpeedrunSizes(
+    WorldOptions World,
+    int VocabSize,
+    ModelShape Shape,
+    int BatchSize,
+    double PretrainLr,
+    double SftLr,
+    double SftReplayFraction,
+    int SftBatchTokens,
+    double RewardLr,
+    int PairBatchSize,
+    double DpoLr,
+    double DpoBeta,
+    double PpoLr,
+    int PpoRollouts,
+    int PpoMaxNewTokens,
+    double PpoKlCoef,
+    int EvalItemsPerKind,
+    int ValChars,
+    int EvalEvery,
+    int ReplayChars,
+    bool Bf16,
+    int? MaxSteps = null)
+{
+    /// <summary>Sizes for a budget of <paramref name="minutes"/>: the full model from 5 minutes up, a smaller one below.</summary>
+    public static SpeedrunSizes For(double minutes)
+    {
+        bool small = minutes < 5;
+        return new SpeedrunSizes(
+            World: new WorldOptions(PretrainChars: small ? 400_000 : 3_000_000, SftConversations: small ? 1500 : 6000, PreferencePairs: small ? 800 : 3000),
+            VocabSize: small ? 1024 : 2048,
+            Shape: small ? new ModelShape(Depth: 2, Context: 128, Width: 128, Heads: 2) : new ModelShape(Depth: 4, Context: 128, Width: 192, Heads: 3),
+            BatchSize: 16,
+            PretrainLr: 2e-3,
+            SftLr: 5e-4,
+            SftReplayFraction: 0.5,
+            SftBatchTokens: 2048,
+            RewardLr: 1e-4,
+            PairBatchSize: 16,
+            DpoLr: 5e-5,
+            DpoBeta: 0.1,
+            PpoLr: 1e-5,
+            PpoRollouts: 16,
+            PpoMaxNewTokens: 24,
+            PpoKlCoef: 0.2,
+            EvalItemsPerKind: small ? 40 : 400,
+            ValChars: small ? 20_000 : 60_000,
+            EvalEvery: small ? 100 : 250,
+            ReplayChars: small ? 200_000 : 600_000,
+            Bf16: true);
+    }
+
+    /// <summary>A miniature run for tests: a tiny world, vocabulary 300, one layer of width 32, a handful of steps per stage.</summary>
+    public static SpeedrunSizes Tiny { get; } = new(
+        World: new WorldOptions(PretrainChars: 20_000, SftConversations: 60, PreferencePairs: 40),
+        VocabSize: 300,
+        Shape: new ModelShape(Depth: 1, Context: 128, Width: 32, Heads: 1),
+        BatchSize: 4,
+        PretrainLr: 2e-3,
+        SftLr: 5e-4,
+        SftReplayFraction: 0.5,
+        SftBatchTokens: 512,
+        RewardLr: 1e-4,
+        PairBatchSize: 4,
+        DpoLr: 5e-5,
+        DpoBeta: 0.1,
+        PpoLr: 1e-5,
+        PpoRollouts: 4,
+        PpoMaxNewTokens: 6,
+        PpoKlCoef: 0.05,
+        EvalItemsPerKind: 2,
+        ValChars: 1_000,
+        EvalEvery: 1000,
+        ReplayChars: 10_000,
+        Bf16: false,
+        MaxSteps: 3);
+}
+
+/// <summary>Shares of the budget per training stage; what is left (world, tokenizer, evaluations, report) is the rest.</summary>
+public static class StageShares
+{
+    public const double Pretrain = 0.50, Sft = 0.15, Reward = 0.07, Ppo = 0.13, Dpo = 0.07;
+}
