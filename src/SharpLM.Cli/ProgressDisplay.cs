@@ -51,10 +51,14 @@ public static class ProgressDisplay
         readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
         TimeSpan _last = TimeSpan.FromSeconds(-2); // so the first report prints; MinValue overflows the subtraction
         ProgressUpdate? _latest;
+        // Per task: when it was first seen and how far it was then, so the ETA is that task's own rate (a stage that starts
+        // late in a pipeline, or a resumed run, is not judged by the clock of the whole process).
+        readonly Dictionary<string, (TimeSpan At, double Done)> _firstSeen = [];
 
         public void Report(ProgressUpdate u)
         {
             _latest = u;
+            _firstSeen.TryAdd(u.Task, (_clock.Elapsed, u.Done));
             if (_clock.Elapsed - _last < TimeSpan.FromSeconds(2)) return;
             _last = _clock.Elapsed;
             Print(u);
@@ -68,8 +72,10 @@ public static class ProgressDisplay
         void Print(ProgressUpdate u)
         {
             var pct = u.Total is { } t && t > 0 ? $" {100 * u.Done / t,5:F1}%" : "";
-            var eta = u.Total is { } tt && u.Done > 0 && tt > u.Done
-                ? $" eta {TimeSpan.FromSeconds(_clock.Elapsed.TotalSeconds * (tt - u.Done) / u.Done):hh\\:mm\\:ss}"
+            var (at, doneThen) = _firstSeen.GetValueOrDefault(u.Task, (TimeSpan.Zero, 0));
+            double rate = (u.Done - doneThen) / Math.Max((_clock.Elapsed - at).TotalSeconds, 1e-9);
+            var eta = u.Total is { } tt && rate > 0 && tt > u.Done
+                ? $" eta {TimeSpan.FromSeconds((tt - u.Done) / rate):hh\\:mm\\:ss}"
                 : "";
             Console.WriteLine($"[{u.Task}]{pct} {u.Done:0}/{u.Total?.ToString("0") ?? "?"} {u.Unit}{eta} {u.Detail}".TrimEnd());
         }

@@ -39,6 +39,7 @@ public static class TokenizerCommand
             DefaultValueFactory = _ => ChunkSplitter.DefaultMaxBytes,
         };
         var threads = CommonOptions.Threads();
+        threads.Description = "threads that count pre-token chunks (0 = all cores)";
         var json = CommonOptions.Json();
         var command = new Command("train", "Train a tokenizer on a corpus") { input, vocabSize, output, kind, pattern, maxBytes, threads, json };
         CliRunner.SetHandler(command, parse =>

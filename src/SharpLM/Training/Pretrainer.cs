@@ -118,7 +118,7 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
             state = state with { Step = step + 1, TokensSeen = state.TokensSeen + batchTokens, DataPosition = step + 1 };
 
             double tokPerSec = windowTokens / Math.Max(windowSeconds, 1e-9);
-            double mfu = peak.Mfu(tokPerSec * flopsPerToken);
+            double mfu = peak.Mfu(tokPerSec * flopsPerToken, o.Bf16); // against the peak of the precision the matmuls run in
             double elapsed = elapsedBefore + clock.Elapsed.TotalSeconds;
             double eta = trainSeconds / (step + 1 - startStep) * (steps - step - 1);
             progress?.Report(new ProgressUpdate(Stage, step + 1, steps, "steps", string.Create(CultureInfo.InvariantCulture,
@@ -160,7 +160,7 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
         double total = elapsedBefore + clock.Elapsed.TotalSeconds;
         double tps = trainSeconds > 0 ? (state.Step - startStep) * batchTokens / trainSeconds : 0;
         return new PretrainResult(run.Root, state.Step, last.Loss, lastEval, state.BestValLoss, total, tps,
-            peak.Mfu(tps * flopsPerToken), config.ParameterCount, flopsPerToken, peak);
+            peak.Mfu(tps * flopsPerToken, o.Bf16), config.ParameterCount, flopsPerToken, peak);
     }
 
     /// <summary>
