@@ -33,17 +33,13 @@ public sealed record PreferenceTrainOptions(
 {
     public PreferenceTrainOptions Validate()
     {
-        void Check(bool ok, string option, string message)
-        {
-            if (!ok) throw new Core.SharpLmException($"{option} {message}");
-        }
-        Check(Data.Count > 0, "--data", "needs at least one preference file");
-        Check(Steps > 0, "--steps", $"must be positive (got {Steps})");
-        Check(BatchSize > 0, "--batch-size", $"must be positive (got {BatchSize})");
-        Check(Lr > 0, "--lr", $"must be positive (got {Lr})");
-        Check(Beta > 0, "--beta", $"must be positive (got {Beta})");
-        Check(ValFraction is > 0 and < 1, "--val-fraction", $"must be in (0, 1) (got {ValFraction})");
-        Check(EvalEvery > 0, "--eval-every", $"must be positive (got {EvalEvery})");
+        Core.SharpLmException.Require(Data.Count > 0, "--data", "needs at least one preference file");
+        Core.SharpLmException.Require(Steps > 0, "--steps", $"must be positive (got {Steps})");
+        Core.SharpLmException.Require(BatchSize > 0, "--batch-size", $"must be positive (got {BatchSize})");
+        Core.SharpLmException.Require(Lr > 0, "--lr", $"must be positive (got {Lr})");
+        Core.SharpLmException.Require(Beta > 0, "--beta", $"must be positive (got {Beta})");
+        Core.SharpLmException.Require(ValFraction is > 0 and < 1, "--val-fraction", $"must be in (0, 1) (got {ValFraction})");
+        Core.SharpLmException.Require(EvalEvery > 0, "--eval-every", $"must be positive (got {EvalEvery})");
         return this;
     }
 }

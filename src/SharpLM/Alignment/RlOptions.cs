@@ -47,23 +47,19 @@ public sealed record RlOptions(
 {
     public RlOptions Validate()
     {
-        void Check(bool ok, string option, string message)
-        {
-            if (!ok) throw new Core.SharpLmException($"{option} {message}");
-        }
-        Check(Prompts.Count > 0, "--prompts", "needs at least one prompt file");
-        Check(Steps > 0, "--steps", $"must be positive (got {Steps})");
-        Check(Rollouts > 0, "--rollouts", $"must be positive (got {Rollouts})");
-        Check(Group >= 2, "--group", $"must be at least 2 (got {Group}): GRPO compares answers to the same prompt");
-        Check(KlCoef >= 0, "--kl-coef", $"must be 0 or positive (got {KlCoef})");
-        Check(TargetKl is null or > 0, "--target-kl", $"must be positive (got {TargetKl})");
-        Check(KlHorizon > 0, "--kl-horizon", $"must be positive (got {KlHorizon})");
-        Check(Lr > 0, "--lr", $"must be positive (got {Lr})");
-        Check(Epochs > 0, "--epochs", $"must be positive (got {Epochs})");
-        Check(MiniBatch > 0, "--mini-batch", $"must be positive (got {MiniBatch})");
-        Check(Clip > 0, "--clip", $"must be positive (got {Clip})");
-        Check(MaxNewTokens > 0, "--max-tokens", $"must be positive (got {MaxNewTokens})");
-        Check(CheckpointEvery > 0, "--checkpoint-every", $"must be positive (got {CheckpointEvery})");
+        Core.SharpLmException.Require(Prompts.Count > 0, "--prompts", "needs at least one prompt file");
+        Core.SharpLmException.Require(Steps > 0, "--steps", $"must be positive (got {Steps})");
+        Core.SharpLmException.Require(Rollouts > 0, "--rollouts", $"must be positive (got {Rollouts})");
+        Core.SharpLmException.Require(Group >= 2, "--group", $"must be at least 2 (got {Group}): GRPO compares answers to the same prompt");
+        Core.SharpLmException.Require(KlCoef >= 0, "--kl-coef", $"must be 0 or positive (got {KlCoef})");
+        Core.SharpLmException.Require(TargetKl is null or > 0, "--target-kl", $"must be positive (got {TargetKl})");
+        Core.SharpLmException.Require(KlHorizon > 0, "--kl-horizon", $"must be positive (got {KlHorizon})");
+        Core.SharpLmException.Require(Lr > 0, "--lr", $"must be positive (got {Lr})");
+        Core.SharpLmException.Require(Epochs > 0, "--epochs", $"must be positive (got {Epochs})");
+        Core.SharpLmException.Require(MiniBatch > 0, "--mini-batch", $"must be positive (got {MiniBatch})");
+        Core.SharpLmException.Require(Clip > 0, "--clip", $"must be positive (got {Clip})");
+        Core.SharpLmException.Require(MaxNewTokens > 0, "--max-tokens", $"must be positive (got {MaxNewTokens})");
+        Core.SharpLmException.Require(CheckpointEvery > 0, "--checkpoint-every", $"must be positive (got {CheckpointEvery})");
         return this;
     }
 }

@@ -6,6 +6,12 @@ public class SharpLmException : Exception
     public SharpLmException(string message) : base(message) { }
     public SharpLmException(string message, Exception inner) : base(message, inner) { }
 
+    /// <summary>Throws "option message" (e.g. "--lr must be positive (got 0)") unless <paramref name="ok"/>.</summary>
+    public static void Require(bool ok, string option, string message)
+    {
+        if (!ok) throw new SharpLmException($"{option} {message}");
+    }
+
     /// <summary>Builds "file:line: field: message" with the parts that are known.</summary>
     public static SharpLmException At(string? file, long? line, string? field, string message)
     {

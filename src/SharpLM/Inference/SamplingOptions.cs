@@ -24,16 +24,12 @@ public sealed record SamplingOptions(
     /// <summary>Throws a <see cref="SharpLmException"/> naming the first option out of range.</summary>
     public SamplingOptions Validate()
     {
-        void Check(bool ok, string option, string message)
-        {
-            if (!ok) throw new SharpLmException($"{option} {message}");
-        }
-        Check(Temperature >= 0 && float.IsFinite(Temperature), "--temperature", $"must be 0 (greedy) or positive (got {Temperature})");
-        Check(TopK >= 0, "--top-k", $"must be 0 (off) or positive (got {TopK})");
-        Check(TopP > 0 && TopP <= 1, "--top-p", $"must be in (0, 1] (got {TopP})");
-        Check(MinP >= 0 && MinP < 1, "--min-p", $"must be in [0, 1) (got {MinP})");
-        Check(RepetitionPenalty > 0 && float.IsFinite(RepetitionPenalty), "--repetition-penalty", $"must be positive (got {RepetitionPenalty})");
-        Check(float.IsFinite(FrequencyPenalty), "--frequency-penalty", $"must be a number (got {FrequencyPenalty})");
+        SharpLmException.Require(Temperature >= 0 && float.IsFinite(Temperature), "--temperature", $"must be 0 (greedy) or positive (got {Temperature})");
+        SharpLmException.Require(TopK >= 0, "--top-k", $"must be 0 (off) or positive (got {TopK})");
+        SharpLmException.Require(TopP > 0 && TopP <= 1, "--top-p", $"must be in (0, 1] (got {TopP})");
+        SharpLmException.Require(MinP >= 0 && MinP < 1, "--min-p", $"must be in [0, 1) (got {MinP})");
+        SharpLmException.Require(RepetitionPenalty > 0 && float.IsFinite(RepetitionPenalty), "--repetition-penalty", $"must be positive (got {RepetitionPenalty})");
+        SharpLmException.Require(float.IsFinite(FrequencyPenalty), "--frequency-penalty", $"must be a number (got {FrequencyPenalty})");
         return this;
     }
 }
