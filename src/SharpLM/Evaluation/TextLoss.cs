@@ -2,7 +2,6 @@ using SharpLM.Core;
 using SharpLM.Model;
 using SharpLM.Tokenization;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace SharpLM.Evaluation;
 
@@ -11,8 +10,7 @@ public sealed record TextLossResult(double Loss, double BitsPerByte, long Tokens
 
 /// <summary>
 /// Scores a plain text: BOS + its tokens cut into consecutive windows of the context length (each window's targets are the
-/// next tokens). Bits per byte divide the summed nats by ln 2 and by the UTF-8 bytes of the target tokens, so models with
-/// different tokenizers compare fairly; special tokens (no bytes) are left out of bits per byte.
+/// next tokens), with loss and bits per byte as <see cref="LossMeter"/> defines them.
 /// </summary>
 public static class TextLoss
 {
@@ -24,11 +22,9 @@ public static class TextLoss
         if (ids.Length < 2) throw new SharpLmException("text too short to score (no next token)");
         int windows = (ids.Length - 2) / T + 1;
         if (maxWindows is { } m) windows = Math.Min(windows, m);
-        var bytesOf = Enumerable.Range(0, tokenizer.VocabSize).Select(id => tokenizer.IsSpecial(id) ? 0L : tokenizer.TokenBytes(id).Length).ToArray();
         bool wasTraining = model.training;
         model.eval();
-        double nats = 0, natsOnText = 0;
-        long tokens = 0, bytes = 0;
+        var meter = new LossMeter(tokenizer);
         var device = model.HeadWeight.device;
         using (no_grad())
         {
@@ -38,7 +34,6 @@ public static class TextLoss
                 int B = Math.Min(windowsPerForward, windows - w0);
                 var x = new long[B * T];
                 var y = new long[B * T];
-                var b = new float[B * T];
                 Array.Fill(y, Gpt.IgnoreIndex);
                 for (int k = 0; k < B; k++)
                 {
@@ -47,20 +42,13 @@ public static class TextLoss
                     {
                         x[k * T + t] = ids[start + t];
                         y[k * T + t] = ids[start + t + 1];
-                        b[k * T + t] = bytesOf[ids[start + t + 1]];
-                        bytes += bytesOf[ids[start + t + 1]];
                     }
-                    tokens += n;
                 }
-                var logits = model.forward(tensor(x, [B, T], device: device));                          // (B, T, V)
-                var ce = F.cross_entropy(logits.reshape(B * T, -1), tensor(y, device: device),
-                    ignore_index: Gpt.IgnoreIndex, reduction: nn.Reduction.None);                      // (B·T)
-                nats += ce.sum().item<float>();
-                natsOnText += (ce * tensor(b, device: device).gt(0)).sum().item<float>();
+                meter.Add(model.forward(tensor(x, [B, T], device: device)), tensor(y, [B, T], device: device)); // (B, T, V)
                 progress?.Report(new ProgressUpdate("text loss", w0 + B, windows, "windows"));
             }
         }
         model.train(wasTraining);
-        return new TextLossResult(nats / tokens, bytes > 0 ? natsOnText / Math.Log(2) / bytes : double.NaN, tokens, windows);
+        return new TextLossResult(meter.Loss, meter.BitsPerByte, meter.Tokens, windows);
     }
 }
