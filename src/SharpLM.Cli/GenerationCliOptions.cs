@@ -22,8 +22,17 @@ public sealed class GenerationCliOptions
     public Option<int> Threads { get; } = DecodeThreads(CommonOptions.Threads());
     public Option<string> Device { get; } = CommonOptions.Device();
 
+    // bf16 by default: decoding streams every weight once per token, and half the bytes is the difference between ~1,000
+    // and ~1,250 tokens/s at batch 1 and between 3× and 4.5× at batch 8 (bench/RESULTS.md), for a mean KL of ~1e-4 nats
+    // per token against fp32. fp16 is faster at batch 1 (~1,650) and 8× more precise, but slow at batch 8 and can overflow.
+    public Option<string> Precision { get; } = new Option<string>("--precision")
+    {
+        Description = "weights while generating: bf16 (fast), fp16 (fastest for one row, can overflow), fp32 (exact forward pass)",
+        DefaultValueFactory = _ => "bf16",
+    }.AcceptOnlyFromAmong([.. SharpLM.Inference.Generator.Precisions.Keys]);
+
     public IEnumerable<Option> All =>
-        [Model, MaxTokens, Temperature, TopK, TopP, MinP, RepetitionPenalty, FrequencyPenalty, Stop, ShowProbs, Seed, Threads, Device];
+        [Model, MaxTokens, Temperature, TopK, TopP, MinP, RepetitionPenalty, FrequencyPenalty, Stop, ShowProbs, Seed, Threads, Device, Precision];
 
     public const int ShownCandidates = 5;
 
@@ -50,4 +59,7 @@ public sealed class GenerationCliOptions
         var device = TorchRuntime.Apply(new TorchSettings(parse.GetValue(Threads), parse.GetValue(Seed), parse.GetValue(Device)!));
         return RunFolder.LoadModel(parse.GetValue(Model)!, device);
     }
+
+    public Generator Generator(LoadedModel loaded, ParseResult parse) =>
+        new(loaded.Model, loaded.Tokenizer, SharpLM.Inference.Generator.ParsePrecision(parse.GetValue(Precision)!));
 }

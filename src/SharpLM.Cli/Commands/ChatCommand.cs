@@ -20,7 +20,7 @@ public static class ChatCommand
         {
             var generation = options.Read(parse);
             using var loaded = options.Load(parse);
-            var generator = new Generator(loaded.Model, loaded.Tokenizer);
+            var generator = options.Generator(loaded, parse);
             var template = ChatTemplate.TryLoad(loaded.Dir, loaded.Tokenizer);
             var session = new ChatSession(generator, template, generation with { TopCandidates = GenerationCliOptions.ShownCandidates });
             bool probs = parse.GetValue(options.ShowProbs);

@@ -19,7 +19,7 @@ public static class GenerateCommand
             var generation = options.Read(parse);
             int n = parse.GetValue(samples);
             using var loaded = options.Load(parse);
-            var generator = new Generator(loaded.Model, loaded.Tokenizer);
+            var generator = options.Generator(loaded, parse);
             var ids = generator.EncodePrompt(parse.GetValue(prompt) ?? "");
             var clock = Stopwatch.StartNew();
             int tokens = 0;

@@ -22,12 +22,31 @@ public sealed class Generator
     readonly Gpt _model;
     readonly Device _device;
 
-    public Generator(Gpt model, Tokenizer tokenizer)
+    /// <param name="precision">
+    /// Weights while generating (see <see cref="Gpt.FuseForInference"/>): Float32 reproduces the model's forward pass exactly;
+    /// Float16 halves the bytes streamed per decoded token (faster when memory-bound) at ~1e-3 relative error in the logits.
+    /// </param>
+    public Generator(Gpt model, Tokenizer tokenizer, ScalarType precision = ScalarType.Float32)
     {
         _model = model;
         Tokenizer = tokenizer;
+        Precision = precision;
         _device = model.parameters().First().device;
     }
+
+    public ScalarType Precision { get; }
+
+    /// <summary>The precision names the CLI and config files use: fp32, bf16, fp16.</summary>
+    public static IReadOnlyDictionary<string, ScalarType> Precisions { get; } = new Dictionary<string, ScalarType>
+    {
+        ["fp32"] = ScalarType.Float32,
+        ["bf16"] = ScalarType.BFloat16,
+        ["fp16"] = ScalarType.Float16,
+    };
+
+    public static ScalarType ParsePrecision(string name) =>
+        Precisions.TryGetValue(name, out var p) ? p
+            : throw new SharpLmException($"--precision must be one of {string.Join(", ", Precisions.Keys)} (got '{name}')");
 
     public Tokenizer Tokenizer { get; }
     public int ContextLength => _model.Config.ContextLength;
@@ -119,8 +138,8 @@ public sealed class Generator
             .ToList();
         int V = _model.Config.VocabSize;
 
-        using var fused = _model.FuseForInference();
-        using var state = new DecodeState(_model, _device);
+        using var fused = _model.FuseForInference(Precision);
+        using var state = new DecodeState(_model, _device, Precision);
         float[] logits = state.Prefill(prompts.Select(p => Window(p)).ToList(), copies);
         var events = new List<(int Row, StreamPiece Piece)>();
         while (rows.Count > 0)
@@ -186,7 +205,7 @@ public sealed class Generator
     }
 
     /// <summary>The cache, the key mask for left-padded rows, and the forward passes of one generation call.</summary>
-    sealed class DecodeState(Gpt model, Device device) : IDisposable
+    sealed class DecodeState(Gpt model, Device device, ScalarType precision) : IDisposable
     {
         KvCache? _cache;
         Tensor? _keyMask; // (B, 1, 1, capacity): false on pad positions; null when no row is padded
@@ -273,6 +292,10 @@ public sealed class Generator
             int n = (int)cpu.numel();
             if (_logits.Length != n) _logits = new float[n];
             MemoryMarshal.Cast<byte, float>(cpu.bytes).CopyTo(_logits); // ~0.2 µs; the element accessor takes ~50 µs
+            foreach (var v in _logits)
+                if (!float.IsFinite(v))
+                    throw new SharpLmException("the model produced a non-finite logit (NaN or ∞)" + (precision == ScalarType.Float16
+                        ? ": its activations overflow fp16, generate in fp32 instead" : ": the checkpoint's weights are broken"));
         }
 
         public void Dispose()

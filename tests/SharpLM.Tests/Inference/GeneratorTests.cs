@@ -160,4 +160,50 @@ public class GeneratorTests
         Assert.All(result, g => Assert.Equal(StopReason.Cancelled, g.StopReason));
         Assert.All(result, g => Assert.Empty(g.Tokens));
     }
+
+    [Theory]
+    [InlineData("fp16", 0.01)]
+    [InlineData("bf16", 0.1)]
+    public void Half_precision_weights_stay_close_to_the_fp32_forward_pass_and_leave_the_model_untouched(string name, double tolerance)
+    {
+        var lm = Lm();
+        var prompt = lm.Tokenizer.Encode("the half path");
+        var before = lm.FullLogProbs(prompt);
+        var generator = new Generator(lm.Model, lm.Tokenizer, Generator.ParsePrecision(name));
+        var batch = generator.Generate([prompt, lm.Tokenizer.Encode("hi")], AllProbabilities(lm.Tokenizer.VocabSize, maxTokens: 12));
+        double worst = 0;
+        foreach (var (g, p) in batch.Zip([prompt, lm.Tokenizer.Encode("hi")]))
+        {
+            var full = lm.FullLogProbs([.. p, .. g.Tokens]);
+            for (int i = 0; i < g.Tokens.Length; i++)
+                foreach (var c in g.Candidates![i])
+                    worst = Math.Max(worst, Math.Abs(MathF.Log(c.Probability) - full[p.Length - 1 + i][c.Id]));
+        }
+        Assert.True(worst < tolerance, $"{name}: worst |Δ log p| {worst}");
+        Assert.True(worst > 1e-6, $"{name}: identical to fp32, so the half-precision copies were not used");
+        Assert.Equal(before, lm.FullLogProbs(prompt)); // parameters, norms and head are back to the trained fp32 ones
+    }
+
+    [Fact]
+    public void Fp16_overflow_is_a_clear_error_where_fp32_generates()
+    {
+        var lm = Lm();
+        using (TorchSharp.torch.no_grad())
+            lm.Model.named_parameters().Single(p => p.name == "model.layers.0.mlp.up_proj.weight").parameter.mul_(1000);
+        var prompt = lm.Tokenizer.Encode("loud");
+        Assert.Equal(4, lm.Generator.Generate([prompt], new GenerationOptions(MaxNewTokens: 4))[0].Tokens.Length);
+        var error = Assert.Throws<SharpLmException>(() =>
+            new Generator(lm.Model, lm.Tokenizer, TorchSharp.torch.ScalarType.Float16).Generate([prompt], new GenerationOptions(MaxNewTokens: 4)));
+        Assert.Contains("overflow fp16", error.Message);
+    }
+
+    [Fact]
+    public void Fusing_twice_in_different_precisions_and_unknown_precision_names_are_refused()
+    {
+        var lm = Lm();
+        using var fused = lm.Model.FuseForInference(TorchSharp.torch.ScalarType.BFloat16);
+        using (lm.Model.FuseForInference(TorchSharp.torch.ScalarType.BFloat16)) { }
+        Assert.Contains("already fused", Assert.Throws<SharpLmException>(() => lm.Model.FuseForInference()).Message);
+        Assert.Contains("fp32, bf16, fp16", Assert.Throws<SharpLmException>(() => Generator.ParsePrecision("int4")).Message);
+    }
 }

@@ -21,13 +21,17 @@ public sealed class InferenceCliTests : IDisposable
 
     static (int Code, string Out, string Err) Run(string input, params string[] args) => Cli.CliRun.WithInput(input, args);
 
-    [Fact]
-    public void Generate_prints_the_greedy_continuation()
+    [Theory]
+    [InlineData(null, "bf16")] // the default
+    [InlineData("fp32", "fp32")]
+    public void Generate_prints_the_greedy_continuation_in_the_chosen_precision(string? option, string precision)
     {
         var dir = Save(chatTemplate: false);
-        var (code, output, error) = Run("", "generate", "--model", dir, "--max-tokens", "6", "--temperature", "0", "--threads", "1", "hello");
+        string[] args = ["generate", "--model", dir, "--max-tokens", "6", "--temperature", "0", "--threads", "1", "hello"];
+        var (code, output, error) = Run("", option is null ? args : [.. args, "--precision", option]);
         Assert.Equal(0, code);
-        var expected = _lm.Generator.Generate([_lm.Generator.EncodePrompt("hello")],
+        var generator = new Generator(_lm.Model, _lm.Tokenizer, Generator.ParsePrecision(precision));
+        var expected = generator.Generate([generator.EncodePrompt("hello")],
             new GenerationOptions(MaxNewTokens: 6, Sampling: SamplingOptions.Greedy))[0].Text;
         Assert.Equal(expected + Environment.NewLine, output);
         Assert.Contains("6 tokens", error);
@@ -55,6 +59,9 @@ public sealed class InferenceCliTests : IDisposable
         var (code, _, error) = Run("", "generate", "--model", dir, "--top-p", "1.5", "x");
         Assert.Equal(1, code);
         Assert.Contains("--top-p", error);
+        (code, _, error) = Run("", "generate", "--model", dir, "--precision", "int4", "x");
+        Assert.NotEqual(0, code);
+        Assert.Contains("int4", error);
     }
 
     [Fact]
