@@ -42,31 +42,30 @@ public sealed class InferenceBench : IBenchmark
             return new Cost(runs.Min(r => r.Wall), runs.Min(r => r.Cpu));
         }
 
-        // Prefill: a 128-token prompt, one token out (so this is also the time to first token for such a prompt).
         var prompt128 = Prompt(128);
-        var once = new GenerationOptions(MaxNewTokens: 1, Sampling: sampling);
-        generator.Generate([prompt128], once); // warm-up
-        var prefill = Best(() => Time(() => generator.Generate([prompt128], once)));
-        Console.WriteLine($"prefill, 128-token prompt, batch 1: {prefill.Rate(128)} tokens/s; time to first token {prefill.Ms}");
         var prompt16 = Prompt(16);
-        var ttft16 = Best(() => Time(() => generator.Generate([prompt16], once)));
-        Console.WriteLine($"time to first token, 16-token prompt: {ttft16.Ms}");
-
-        // Decode: 16-token prompt, `decode` tokens; decode time excludes the prefill measured above.
-        var many = new GenerationOptions(MaxNewTokens: decode, Sampling: sampling);
         int[][] prompts8 = Enumerable.Range(0, 8).Select(_ => prompt16).ToArray();
-        // Weights while generating (Generator precision): fp32 exact, or half-precision copies that halve the bytes per token.
-        foreach (var precision in new[] { torch.ScalarType.Float32, torch.ScalarType.Float16, torch.ScalarType.BFloat16 })
+        var once = new GenerationOptions(MaxNewTokens: 1, Sampling: sampling);
+        var many = new GenerationOptions(MaxNewTokens: decode, Sampling: sampling);
+        // Weights while generating (Generator precision): fp32 reproduces the forward pass; bf16 (the CLI default) and fp16
+        // copies halve the bytes every decoded token streams.
+        foreach (var precision in new[] { torch.ScalarType.Float32, torch.ScalarType.BFloat16, torch.ScalarType.Float16 })
         {
             var g = new Generator(model, tokenizer, precision);
             g.Generate([prompt16], many); // warm-up, so the first precision is not measured on cold code paths
+            Console.WriteLine($"{precision} weights:");
+            // Prefill: one token out, so this is also the time to first token (it includes taking the inference copies).
+            var prefill = Best(() => Time(() => g.Generate([prompt128], once)));
             var ttft1 = Best(() => Time(() => g.Generate([prompt16], once)));
+            Console.WriteLine($"  prefill, 128-token prompt: {prefill.Rate(128)} tokens/s; time to first token {prefill.Ms} " +
+                              $"(16-token prompt: {ttft1.Ms})");
+            // Decode: 16-token prompt, `decode` tokens; decode time excludes the time to first token.
             var b1 = Best(() => Time(() => g.Generate([prompt16], many)) - ttft1);
-            Console.WriteLine($"decode, batch 1, {precision} weights: {b1.Rate(decode - 1)} tokens/s");
+            Console.WriteLine($"  decode, batch 1: {b1.Rate(decode - 1)} tokens/s");
             var ttft8 = Best(() => Time(() => g.Generate(prompts8, once)));
             var b8 = Best(() => Time(() => g.Generate(prompts8, many)) - ttft8);
-            Console.WriteLine($"decode, batch 8, {precision} weights: {b8.Rate(8 * (decode - 1))} tokens/s aggregate = " +
-                              $"{b1.Wall * 8 / b8.Wall:0.0}× batch 1 ({b1.Cpu * 8 / b8.Cpu:0.0}×); prefill 8×16 tokens {ttft8.Ms}");
+            Console.WriteLine($"  decode, batch 8: {b8.Rate(8 * (decode - 1))} tokens/s aggregate = " +
+                              $"{b1.Wall * 8 / b8.Wall:0.0}× batch 1 ({b1.Cpu * 8 / b8.Cpu:0.0}×); time to first token {ttft8.Ms}");
         }
 
         // The bare cached forward pass (embedding → logits, no sampling, no copy out) to see what the engine adds; measured
@@ -74,11 +73,11 @@ public sealed class InferenceBench : IBenchmark
         Cost engine = new(double.MaxValue, double.MaxValue), bare = engine;
         for (int r = 0; r < repeats; r++)
         {
-            var e = Time(() => generator.Generate([prompt16], many)) - ttft16;
+            var e = Time(() => generator.Generate([prompt16], many)) - Time(() => generator.Generate([prompt16], once));
             var b = BareDecode(model, config, decode);
             (engine, bare) = (new(Math.Min(engine.Wall, e.Wall), Math.Min(engine.Cpu, e.Cpu)), new(Math.Min(bare.Wall, b.Wall), Math.Min(bare.Cpu, b.Cpu)));
         }
-        Console.WriteLine($"batch 1, engine vs bare cached forward pass, measured alternately: {engine.Rate(decode - 1)} vs " +
+        Console.WriteLine($"fp32, batch 1, engine vs bare cached forward pass, measured alternately: {engine.Rate(decode - 1)} vs " +
                           $"{bare.Rate(decode - 1)} tokens/s");
 
         using var process = Process.GetCurrentProcess();

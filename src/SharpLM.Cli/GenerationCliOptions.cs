@@ -22,12 +22,13 @@ public sealed class GenerationCliOptions
     public Option<int> Threads { get; } = DecodeThreads(CommonOptions.Threads());
     public Option<string> Device { get; } = CommonOptions.Device();
 
-    // bf16 by default: decoding streams every weight once per token, and half the bytes is the difference between ~1,000
-    // and ~1,250 tokens/s at batch 1 and between 3× and 4.5× at batch 8 (bench/RESULTS.md), for a mean KL of ~1e-4 nats
-    // per token against fp32. fp16 is faster at batch 1 (~1,650) and 8× more precise, but slow at batch 8 and can overflow.
+    // bf16 by default: decoding streams every weight once per token, and half the bytes takes batch 1 from 840–1,340 to
+    // 1,240–1,330 tokens/s and batch 8 from 2.5–4.1× to 4.1–4.9× batch 1 (bench/RESULTS.md, run E), at a mean KL of
+    // 3e-5–1.5e-4 nats per token against fp32. fp16 is faster for one row (~1,650) and far closer to fp32, but slow for
+    // prompts and batches (no fast fp16 matrix-matrix kernel on this CPU) and it can overflow.
     public Option<string> Precision { get; } = new Option<string>("--precision")
     {
-        Description = "weights while generating: bf16 (fast), fp16 (fastest for one row, can overflow), fp32 (exact forward pass)",
+        Description = "weights while generating: bf16 (fast), fp16 (fastest for one row; slow prompts and batches, can overflow), fp32 (exact forward pass)",
         DefaultValueFactory = _ => "bf16",
     }.AcceptOnlyFromAmong([.. SharpLM.Inference.Generator.Precisions.Keys]);
 
