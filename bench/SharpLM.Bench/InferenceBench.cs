@@ -39,7 +39,7 @@ public sealed class InferenceBench : IBenchmark
         Cost Best(Func<Cost> measure)
         {
             var runs = Enumerable.Range(0, repeats).Select(_ => measure()).ToList();
-            return new Cost(runs.Min(r => r.Wall), runs.Min(r => r.Cpu));
+            return new Cost(runs.Min(r => r.Wall), runs.Min(r => r.Cpu), runs.Select(r => r.Wall).Order().ElementAt(runs.Count / 2));
         }
 
         var prompt128 = Prompt(128);
@@ -61,10 +61,10 @@ public sealed class InferenceBench : IBenchmark
                               $"(16-token prompt: {ttft1.Ms})");
             // Decode: 16-token prompt, `decode` tokens; decode time excludes the time to first token.
             var b1 = Best(() => Time(() => g.Generate([prompt16], many)) - ttft1);
-            Console.WriteLine($"  decode, batch 1: {b1.Rate(decode - 1)} tokens/s");
+            Console.WriteLine($"  decode, batch 1: {b1.Rate(decode - 1)} tokens/s; median {b1.MedianRate(decode - 1)}");
             var ttft8 = Best(() => Time(() => g.Generate(prompts8, once)));
             var b8 = Best(() => Time(() => g.Generate(prompts8, many)) - ttft8);
-            Console.WriteLine($"  decode, batch 8: {b8.Rate(8 * (decode - 1))} tokens/s aggregate = " +
+            Console.WriteLine($"  decode, batch 8: {b8.Rate(8 * (decode - 1))} tokens/s aggregate (median {b8.MedianRate(8 * (decode - 1))}) = " +
                               $"{b1.Wall * 8 / b8.Wall:0.0}× batch 1 ({b1.Cpu * 8 / b8.Cpu:0.0}×); time to first token {ttft8.Ms}");
         }
 
@@ -85,9 +85,11 @@ public sealed class InferenceBench : IBenchmark
         return 0;
     }
 
-    readonly record struct Cost(double Wall, double Cpu)
+    /// <summary>Best wall and CPU seconds of the repeats, and the median wall seconds (how a typical run fares).</summary>
+    readonly record struct Cost(double Wall, double Cpu, double MedianWall = double.NaN)
     {
-        public static Cost operator -(Cost a, Cost b) => new(a.Wall - b.Wall, a.Cpu - b.Cpu);
+        public static Cost operator -(Cost a, Cost b) => new(a.Wall - b.Wall, a.Cpu - b.Cpu, a.MedianWall - b.MedianWall);
+        public string MedianRate(int tokens) => $"{tokens / MedianWall:N0}";
         public string Rate(int tokens) => $"{tokens / Wall:N0} ({tokens / Cpu:N0})";
         public string Ms => $"{Wall * 1e3:0.0} ms ({Cpu * 1e3:0.0} ms)";
     }

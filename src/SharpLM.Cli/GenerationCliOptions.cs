@@ -22,15 +22,15 @@ public sealed class GenerationCliOptions
     public Option<int> Threads { get; } = DecodeThreads(CommonOptions.Threads());
     public Option<string> Device { get; } = CommonOptions.Device();
 
-    // bf16 by default: decoding streams every weight once per token, and half the bytes takes batch 1 from 840–1,340 to
-    // 1,240–1,330 tokens/s and batch 8 from 2.5–4.1× to 4.1–4.9× batch 1 (bench/RESULTS.md, run E), at a mean KL of
-    // 3e-5–1.5e-4 nats per token against fp32. fp16 is faster for one row (~1,650) and far closer to fp32, but slow for
-    // prompts and batches (no fast fp16 matrix-matrix kernel on this CPU) and it can overflow.
+    // auto by default: decoding streams every weight once per token, so for models whose matrices outgrow the caches half
+    // the bytes wins (the reference model: batch 1 from 800–1,340 to 1,020–1,330 tokens/s, batch 8 from 2.5–4.1× to
+    // 4.1–5.0× batch 1), while small models decode faster in fp32 (bench/RESULTS.md, runs E and F).
     public Option<string> Precision { get; } = new Option<string>("--precision")
     {
-        Description = "weights while generating: bf16 (fast), fp16 (fastest for one row; slow prompts and batches, can overflow), fp32 (exact forward pass)",
-        DefaultValueFactory = _ => "bf16",
-    }.AcceptOnlyFromAmong([.. SharpLM.Inference.Generator.Precisions.Keys]);
+        Description = "weights while generating: auto (fp32 for small models, bf16 from 15 MiB of matrices), fp32 (exact forward " +
+                      "pass), bf16, fp16 (fastest for one row of a large model; slow prompts and batches, can overflow)",
+        DefaultValueFactory = _ => "auto",
+    }.AcceptOnlyFromAmong(["auto", .. SharpLM.Inference.Generator.Precisions.Keys]);
 
     public IEnumerable<Option> All =>
         [Model, MaxTokens, Temperature, TopK, TopP, MinP, RepetitionPenalty, FrequencyPenalty, Stop, ShowProbs, Seed, Threads, Device, Precision];
@@ -62,5 +62,5 @@ public sealed class GenerationCliOptions
     }
 
     public Generator Generator(LoadedModel loaded, ParseResult parse) =>
-        new(loaded.Model, loaded.Tokenizer, SharpLM.Inference.Generator.ParsePrecision(parse.GetValue(Precision)!));
+        new(loaded.Model, loaded.Tokenizer, SharpLM.Inference.Generator.ParsePrecision(parse.GetValue(Precision)!, loaded.Config));
 }

@@ -1,5 +1,6 @@
 using SharpLM.Core;
 using SharpLM.Inference;
+using SharpLM.Model;
 
 namespace SharpLM.Tests.Inference;
 
@@ -169,7 +170,7 @@ public class GeneratorTests
         var lm = Lm();
         var prompt = lm.Tokenizer.Encode("the half path");
         var before = lm.FullLogProbs(prompt);
-        var generator = new Generator(lm.Model, lm.Tokenizer, Generator.ParsePrecision(name));
+        var generator = new Generator(lm.Model, lm.Tokenizer, Generator.ParsePrecision(name, lm.Model.Config));
         var batch = generator.Generate([prompt, lm.Tokenizer.Encode("hi")], AllProbabilities(lm.Tokenizer.VocabSize, maxTokens: 12));
         double worst = 0;
         foreach (var (g, p) in batch.Zip([prompt, lm.Tokenizer.Encode("hi")]))
@@ -204,6 +205,18 @@ public class GeneratorTests
         using var fused = lm.Model.FuseForInference(TorchSharp.torch.ScalarType.BFloat16);
         using (lm.Model.FuseForInference(TorchSharp.torch.ScalarType.BFloat16)) { }
         Assert.Contains("already fused", Assert.Throws<SharpLmException>(() => lm.Model.FuseForInference()).Message);
-        Assert.Contains("fp32, bf16, fp16", Assert.Throws<SharpLmException>(() => Generator.ParsePrecision("int4")).Message);
+        Assert.Contains("fp32, bf16, fp16", Assert.Throws<SharpLmException>(() => Generator.ParsePrecision("int4", lm.Model.Config)).Message);
+    }
+
+    [Fact]
+    public void Auto_precision_keeps_fp32_for_models_whose_matrices_fit_the_caches_and_halves_larger_ones()
+    {
+        var reference = new GptConfig(VocabSize: 4096, ContextLength: 256, Depth: 4, Width: 256, Heads: 4, KvHeads: 4);
+        var speedrun = new GptConfig(VocabSize: 2048, ContextLength: 128, Depth: 4, Width: 192, Heads: 3, KvHeads: 3);
+        Assert.Equal(TorchSharp.torch.ScalarType.BFloat16, Generator.ParsePrecision("auto", reference)); // 16.0 MiB of matrices
+        Assert.Equal(TorchSharp.torch.ScalarType.Float32, Generator.ParsePrecision("auto", speedrun));   // 8.3 MiB
+        // A tied head is the embedding, streamed by every token: it counts, so tying does not make a model "smaller".
+        Assert.Equal(TorchSharp.torch.ScalarType.BFloat16, Generator.ParsePrecision("auto", reference with { TieEmbeddings = true }));
+        Assert.Equal(TorchSharp.torch.ScalarType.Float16, Generator.ParsePrecision("fp16", speedrun));
     }
 }
