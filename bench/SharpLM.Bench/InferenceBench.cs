@@ -19,12 +19,8 @@ public sealed class InferenceBench : IBenchmark
 
     public int Run(string[] args)
     {
-        int threads = args.Length > 0 ? int.Parse(args[0]) : 1;
-        int decode = args.Length > 1 ? int.Parse(args[1]) : 200;
-        int repeats = args.Length > 2 ? int.Parse(args[2]) : 3;
-        TorchRuntime.Apply(new TorchSettings(Threads: threads, Seed: 1));
-        // A character vocabulary of CJK ideographs plus the specials: exactly 4,096 ids.
-        var tokenizer = new CharTokenizer(Enumerable.Range(0x4E00, 4096 - SpecialTokens.All.Count).Select(char.ConvertFromUtf32));
+        var (decode, repeats) = Setup(args, defaultThreads: 1, defaultRepeats: 3);
+        var tokenizer = Vocabulary(4096);
         var config = new GptConfig(VocabSize: 4096, ContextLength: 256, Depth: 4, Width: 256, Heads: 4, KvHeads: 4);
         using var model = new Gpt(config);
         var generator = new Generator(model, tokenizer);
@@ -86,6 +82,18 @@ public sealed class InferenceBench : IBenchmark
     }
 
     /// <summary>Best wall and CPU seconds of the repeats, and the median wall seconds (how a typical run fares).</summary>
+    /// <summary>Positional args [threads] [decode tokens=200] [repeats]: applies the threads, returns the other two.</summary>
+    internal static (int Decode, int Repeats) Setup(string[] args, int defaultThreads, int defaultRepeats)
+    {
+        int Arg(int i, int fallback) => args.Length > i ? int.Parse(args[i]) : fallback;
+        TorchRuntime.Apply(new TorchSettings(Threads: Arg(0, defaultThreads), Seed: 1));
+        return (Arg(1, 200), Arg(2, defaultRepeats));
+    }
+
+    /// <summary>A character vocabulary of CJK ideographs plus the specials: exactly <paramref name="size"/> ids.</summary>
+    internal static CharTokenizer Vocabulary(int size) =>
+        new(Enumerable.Range(0x4E00, size - SpecialTokens.All.Count).Select(char.ConvertFromUtf32));
+
     readonly record struct Cost(double Wall, double Cpu, double MedianWall = double.NaN)
     {
         public static Cost operator -(Cost a, Cost b) => new(a.Wall - b.Wall, a.Cpu - b.Cpu, a.MedianWall - b.MedianWall);

@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using SharpLM.Core;
 using SharpLM.Inference;
 using SharpLM.Model;
-using SharpLM.Tokenization;
 using TorchSharp;
 
 namespace SharpLM.Bench;
@@ -19,15 +17,12 @@ public sealed class PrecisionCrossoverBench : IBenchmark
 
     public int Run(string[] args)
     {
-        int threads = args.Length > 0 ? int.Parse(args[0]) : 0;
-        int decode = args.Length > 1 ? int.Parse(args[1]) : 200;
-        int repeats = args.Length > 2 ? int.Parse(args[2]) : 5;
-        TorchRuntime.Apply(new TorchSettings(Threads: threads, Seed: 1));
+        var (decode, repeats) = InferenceBench.Setup(args, defaultThreads: 0, defaultRepeats: 5);
         Console.WriteLine($"libtorch threads {torch.get_num_threads()}, load average {Machine.LoadAverage()}; median of {repeats} × {decode} tokens, prefill included");
         Console.WriteLine("vocabulary  width  fp32 matrices  fp32 tokens/s  bf16 tokens/s  auto");
         foreach (var (vocab, width) in new[] { (2048, 192), (4096, 192), (4096, 224), (2048, 256), (4096, 256), (4096, 320), (4096, 384) })
         {
-            var tokenizer = new CharTokenizer(Enumerable.Range(0x4E00, vocab - SpecialTokens.All.Count).Select(char.ConvertFromUtf32));
+            var tokenizer = InferenceBench.Vocabulary(vocab);
             var config = new GptConfig(vocab, ContextLength: 256, Depth: 4, Width: width, Heads: 4, KvHeads: 4);
             using var model = new Gpt(config);
             var generators = new[] { torch.ScalarType.Float32, torch.ScalarType.BFloat16 }.Select(p => new Generator(model, tokenizer, p)).ToArray();
