@@ -302,6 +302,8 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     /// projection, every norm weight folded into the matrix after it (W·diag(w)), the matrices in <paramref name="precision"/>
     /// (Float32; BFloat16 or Float16 halve the bytes each decoded token streams). That removes about a third of the tiny ops
     /// per decoded token. The copies are taken now: fuse after training steps, not before. Nested fuses share the copies.
+    /// While fused, <see cref="Hidden"/> leaves out the final norm's weight (it lives in the head copy): pass its result
+    /// to <see cref="Logits"/> only.
     /// </summary>
     public IDisposable FuseForInference(ScalarType precision = ScalarType.Float32)
     {
