@@ -35,7 +35,7 @@ public sealed class InferenceBench : IBenchmark
         Cost Best(Func<Cost> measure)
         {
             var runs = Enumerable.Range(0, repeats).Select(_ => measure()).ToList();
-            return new Cost(runs.Min(r => r.Wall), runs.Min(r => r.Cpu), runs.Select(r => r.Wall).Order().ElementAt(runs.Count / 2));
+            return new Cost(runs.Min(r => r.Wall), runs.Min(r => r.Cpu), Machine.Median(runs.Select(r => r.Wall)));
         }
 
         var prompt128 = Prompt(128);

@@ -16,6 +16,13 @@ public static class Machine
         return self.PeakWorkingSet64 / 1e6;
     }
 
+    /// <summary>The middle value (the upper one of an even count): how a typical repeat fared.</summary>
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[sorted.Length / 2];
+    }
+
     /// <summary>Value after <paramref name="name"/> in args, or the fallback.</summary>
     public static string Arg(string[] args, string name, string fallback)
     {

@@ -38,8 +38,8 @@ public sealed class PrecisionCrossoverBench : IBenchmark
                     rates[i].Add(decode / clock.Elapsed.TotalSeconds);
                 }
             // The median, not the best: the choice should hold for a typical run, and fp32 swings more between runs.
-            var median = rates.Select(r => r.Order().ElementAt(r.Count / 2)).ToArray();
-            long matrices = 4 * (config.ParameterCount - (long)vocab * width);
+            var median = rates.Select(Machine.Median).ToArray();
+            long matrices = Generator.StreamedBytes(config);
             var auto = Generator.AutoPrecision(config) == torch.ScalarType.Float32 ? "fp32" : "bf16";
             Console.WriteLine($"{vocab,10:N0}  {width,5}  {matrices / 1048576.0,9:0.0} MiB  {median[0],13:N0}  {median[1],13:N0}  {auto}");
         }

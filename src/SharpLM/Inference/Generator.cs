@@ -23,8 +23,8 @@ public sealed class Generator
     readonly Device _device;
 
     /// <param name="precision">
-    /// Weights while generating (see <see cref="Gpt.FuseForInference"/>): Float32 reproduces the model's forward pass exactly;
-    /// Float16 halves the bytes streamed per decoded token (faster when memory-bound) at ~1e-3 relative error in the logits.
+    /// Weights while generating (see <see cref="Gpt.FuseForInference"/>): Float32 reproduces the model's forward pass;
+    /// BFloat16 and Float16 halve the bytes streamed per decoded token, at a small cost in fidelity (bench/RESULTS.md).
     /// </param>
     public Generator(Gpt model, Tokenizer tokenizer, ScalarType precision = ScalarType.Float32)
     {
@@ -37,7 +37,7 @@ public sealed class Generator
     public ScalarType Precision { get; }
     public string PrecisionName => Precisions.First(p => p.Value == Precision).Key;
 
-    /// <summary>The precision names the CLI and config files use: fp32, bf16, fp16.</summary>
+    /// <summary>The precision names the CLI uses: fp32, bf16, fp16.</summary>
     public static IReadOnlyDictionary<string, ScalarType> Precisions { get; } = new Dictionary<string, ScalarType>
     {
         ["fp32"] = ScalarType.Float32,
@@ -61,11 +61,12 @@ public sealed class Generator
     /// 16 MiB, so the rule cuts at 15 (bench/RESULTS.md). A rule on the model alone, not a timing at start-up, so the same
     /// model and seed always give the same text.
     /// </summary>
-    public static ScalarType AutoPrecision(GptConfig config)
-    {
-        long embedding = config.TieEmbeddings ? 0 : (long)config.VocabSize * config.Width; // looked up, not streamed
-        return 4 * (config.ParameterCount - embedding) < AutoHalfFromBytes ? ScalarType.Float32 : ScalarType.BFloat16;
-    }
+    public static ScalarType AutoPrecision(GptConfig config) =>
+        StreamedBytes(config) < AutoHalfFromBytes ? ScalarType.Float32 : ScalarType.BFloat16;
+
+    /// <summary>Bytes of fp32 weights one decoded token reads: everything but an untied embedding (looked up, not streamed).</summary>
+    public static long StreamedBytes(GptConfig config) =>
+        4 * (config.ParameterCount - (config.TieEmbeddings ? 0 : (long)config.VocabSize * config.Width));
 
     public Tokenizer Tokenizer { get; }
     public int ContextLength => _model.Config.ContextLength;
