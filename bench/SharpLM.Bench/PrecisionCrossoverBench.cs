@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using SharpLM.Inference;
 using SharpLM.Model;
+using SharpLM.Training;
 using TorchSharp;
 
 namespace SharpLM.Bench;
@@ -8,7 +9,7 @@ namespace SharpLM.Bench;
 /// <summary>
 /// Where half-precision weights start to pay at batch 1: decode tokens/s with fp32 and bf16 weights for depth-4 models of
 /// growing width (random weights), measured alternately (median of the repeats), next to the bytes of fp32 matrices a token streams. This is the
-/// measurement behind <see cref="Generator.AutoPrecision"/>. Args: [threads=0] [decode tokens=200] [repeats=5].
+/// measurement behind <see cref="ComputePrecision.ForGeneration"/>. Args: [threads=0] [decode tokens=200] [repeats=5].
 /// </summary>
 public sealed class PrecisionCrossoverBench : IBenchmark
 {
@@ -39,8 +40,8 @@ public sealed class PrecisionCrossoverBench : IBenchmark
                 }
             // The median, not the best: the choice should hold for a typical run, and fp32 swings more between runs.
             var median = rates.Select(Machine.Median).ToArray();
-            long matrices = Generator.StreamedBytes(config);
-            var auto = Generator.AutoPrecision(config) == torch.ScalarType.Float32 ? "fp32" : "bf16";
+            long matrices = ComputePrecision.StreamedBytes(config);
+            var auto = ComputePrecision.ForGeneration("auto", config, () => MatmulPeak.Measure(0)).Name;
             Console.WriteLine($"{vocab,10:N0}  {width,5}  {matrices / 1048576.0,9:0.0} MiB  {median[0],13:N0}  {median[1],13:N0}  {auto}");
         }
         return 0;

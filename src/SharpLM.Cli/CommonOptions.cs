@@ -23,5 +23,13 @@ public static class CommonOptions
         DefaultValueFactory = _ => "cpu",
     };
 
+    /// <summary>--precision for training verbs: auto picks bf16 only where this machine measurably runs it faster.</summary>
+    public static Option<string> TrainingPrecision() => new Option<string>("--precision")
+    {
+        Description = "compute precision: auto (bf16 only where this CPU runs it measurably faster than fp32; the run " +
+                      "says which and why), fp32, bf16 (fp32 master weights either way)",
+        DefaultValueFactory = _ => Training.ComputePrecision.Auto,
+    }.AcceptOnlyFromAmong([.. Training.ComputePrecision.TrainingNames]);
+
     public static Option<bool> Json() => new("--json") { Description = "print JSON for programs instead of tables" };
 }

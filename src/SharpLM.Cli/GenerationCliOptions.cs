@@ -27,10 +27,11 @@ public sealed class GenerationCliOptions
     // 4.1–5.0× batch 1), while small models decode faster in fp32 (bench/RESULTS.md, runs E and F).
     public Option<string> Precision { get; } = new Option<string>("--precision")
     {
-        Description = "weights while generating: auto (fp32 for small models, bf16 from 15 MiB of matrices), fp32 (exact forward " +
-                      "pass), bf16, fp16 (fastest for one row of a large model; slow prompts and batches, can overflow)",
-        DefaultValueFactory = _ => "auto",
-    }.AcceptOnlyFromAmong(["auto", .. SharpLM.Inference.Generator.Precisions.Keys]);
+        Description = "weights while generating: auto (fp32 for small models; bf16 from 15 MiB of matrices where this CPU " +
+                      "runs bf16 natively, measured), fp32 (exact forward pass), bf16, fp16 (fastest for one row of a " +
+                      "large model; slow prompts and batches, can overflow)",
+        DefaultValueFactory = _ => ComputePrecision.Auto,
+    }.AcceptOnlyFromAmong([.. ComputePrecision.GenerationNames]);
 
     public IEnumerable<Option> All =>
         [Model, MaxTokens, Temperature, TopK, TopP, MinP, RepetitionPenalty, FrequencyPenalty, Stop, ShowProbs, Seed, Threads, Device, Precision];
@@ -61,6 +62,10 @@ public sealed class GenerationCliOptions
         return RunFolder.LoadModel(parse.GetValue(Model)!, device);
     }
 
-    public Generator Generator(LoadedModel loaded, ParseResult parse) =>
-        new(loaded.Model, loaded.Tokenizer, SharpLM.Inference.Generator.ParsePrecision(parse.GetValue(Precision)!, loaded.Config));
+    public Generator Generator(LoadedModel loaded, ParseResult parse)
+    {
+        var choice = ComputePrecision.ForGeneration(parse.GetValue(Precision)!, loaded.Config,
+            () => MatmulPeak.Measure(parse.GetValue(Threads)));
+        return new(loaded.Model, loaded.Tokenizer, choice.Type) { PrecisionReason = choice.Reason };
+    }
 }

@@ -21,17 +21,19 @@ public sealed class PreferenceCliOptions
     readonly Option<int> _threads = CommonOptions.Threads();
     readonly Option<long> _seed = CommonOptions.Seed();
     readonly Option<string> _device = CommonOptions.Device();
+    readonly Option<string> _precision = CommonOptions.TrainingPrecision();
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { _base, _data, _out, _steps, _batch, _lr, _warmup, _val, _maxPairs, _evalEvery, _resume, _threads, _seed, _device })
+        foreach (var o in new Option[] { _base, _data, _out, _steps, _batch, _lr, _warmup, _val, _maxPairs, _evalEvery, _resume, _threads, _seed, _device, _precision })
             command.Options.Add(o);
     }
 
     public PreferenceTrainOptions Parse(ParseResult p, double beta = 0.1) => new(
         p.GetValue(_base)!, p.GetValue(_data)!, p.GetValue(_out)!, Steps: p.GetValue(_steps), BatchSize: p.GetValue(_batch),
         Lr: p.GetValue(_lr), WarmupSteps: p.GetValue(_warmup), Beta: beta, ValFraction: p.GetValue(_val), MaxPairs: p.GetValue(_maxPairs),
-        EvalEvery: p.GetValue(_evalEvery), Resume: p.GetValue(_resume), Seed: p.GetValue(_seed), Threads: p.GetValue(_threads), Device: p.GetValue(_device)!);
+        EvalEvery: p.GetValue(_evalEvery), Resume: p.GetValue(_resume), Seed: p.GetValue(_seed), Threads: p.GetValue(_threads), Device: p.GetValue(_device)!,
+        Precision: p.GetValue(_precision)!);
 
     /// <summary>Runs a preference trainer under a progress bar and prints the held-out figures before and after.</summary>
     public static int Train(string title, Func<IProgress<Core.ProgressUpdate>, Action<string>, PreferenceTrainResult> run)

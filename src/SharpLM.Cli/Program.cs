@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Text;
 using SharpLM.Cli.Commands;
 using Spectre.Console;
@@ -15,7 +16,19 @@ public static class Program
         AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
         var root = new RootCommand("sharplm: build, align, run and inspect your own GPT-style chat model");
         foreach (var command in Verbs()) root.Subcommands.Add(command);
-        return root.Parse(args).Invoke();
+        var parse = root.Parse(args);
+        if (parse.Errors.Count == 0) return parse.Invoke();
+        // Bad input is one line naming the option, as SharpLmException errors are, instead of the full help screen.
+        Console.Error.WriteLine("error: " + string.Join("; ", parse.Errors.Select(OneLine)));
+        return 1;
+    }
+
+    static string OneLine(ParseError error)
+    {
+        var message = string.Join(' ', error.Message.Split((char[])[' ', '\t', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries));
+        return error.SymbolResult is OptionResult option && !message.Contains(option.Option.Name, StringComparison.Ordinal)
+            ? $"{option.Option.Name}: {message}"
+            : message;
     }
 
     /// <summary>The table of verbs. Each file in Commands/ parses options and calls one library method.</summary>

@@ -26,10 +26,11 @@ public sealed class RlCliOptions(string rewardHelp)
     readonly Option<int> _threads = CommonOptions.Threads();
     readonly Option<long> _seed = CommonOptions.Seed();
     readonly Option<string> _device = CommonOptions.Device();
+    readonly Option<string> _precision = CommonOptions.TrainingPrecision();
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { _policy, _prompts, _reward, _out, _steps, _rollouts, _kl, _lr, _epochs, _mini, _clip, _maxTokens, _temperature, _sampleEvery, _checkpointEvery, _resume, _threads, _seed, _device })
+        foreach (var o in new Option[] { _policy, _prompts, _reward, _out, _steps, _rollouts, _kl, _lr, _epochs, _mini, _clip, _maxTokens, _temperature, _sampleEvery, _checkpointEvery, _resume, _threads, _seed, _device, _precision })
             command.Options.Add(o);
     }
 
@@ -37,7 +38,8 @@ public sealed class RlCliOptions(string rewardHelp)
         p.GetValue(_policy)!, p.GetValue(_prompts)!, p.GetValue(_reward)!, p.GetValue(_out)!, Steps: p.GetValue(_steps),
         Rollouts: p.GetValue(_rollouts), KlCoef: p.GetValue(_kl), Lr: p.GetValue(_lr), Epochs: p.GetValue(_epochs), MiniBatch: p.GetValue(_mini),
         Clip: p.GetValue(_clip), MaxNewTokens: p.GetValue(_maxTokens), Temperature: p.GetValue(_temperature), SampleEvery: p.GetValue(_sampleEvery),
-        CheckpointEvery: p.GetValue(_checkpointEvery), Resume: p.GetValue(_resume), Seed: p.GetValue(_seed), Threads: p.GetValue(_threads), Device: p.GetValue(_device)!);
+        CheckpointEvery: p.GetValue(_checkpointEvery), Resume: p.GetValue(_resume), Seed: p.GetValue(_seed), Threads: p.GetValue(_threads), Device: p.GetValue(_device)!,
+        Precision: p.GetValue(_precision)!);
 
     /// <summary>Runs an RL trainer under a progress bar and prints the first and last iterations' figures.</summary>
     public static int Train(string title, Func<IProgress<Core.ProgressUpdate>, Action<string>, RlResult> run)

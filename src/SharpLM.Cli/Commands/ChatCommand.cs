@@ -27,8 +27,8 @@ public static class ChatCommand
             bool interactive = !Console.IsInputRedirected;
             var output = Console.Out;
             output.WriteLine(template is null
-                ? $"{loaded.Dir}: no chat template (a base model), so your text is continued as plain text; {generator.PrecisionName} weights."
-                : $"{loaded.Dir}: chat template found; {generator.PrecisionName} weights.");
+                ? $"{loaded.Dir}: no chat template (a base model), so your text is continued as plain text; weights {generator.PrecisionReason ?? generator.PrecisionName}."
+                : $"{loaded.Dir}: chat template found; weights {generator.PrecisionReason ?? generator.PrecisionName}.");
             output.WriteLine(Help);
 
             CancellationTokenSource? answering = null;

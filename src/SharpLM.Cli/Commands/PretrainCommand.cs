@@ -32,7 +32,7 @@ public static class PretrainCommand
         var weightDecay = new Option<double>("--weight-decay") { Description = "AdamW decoupled weight decay on matmul weights", DefaultValueFactory = _ => 0.1 };
         var beta2 = new Option<double>("--beta2") { Description = "AdamW β2", DefaultValueFactory = _ => 0.95 };
         var clip = new Option<double>("--grad-clip") { Description = "max gradient norm (0 = off)", DefaultValueFactory = _ => 1.0 };
-        var bf16 = new Option<bool>("--bf16") { Description = "bf16 matmuls with fp32 master weights" };
+        var precision = CommonOptions.TrainingPrecision();
         var evalEvery = new Option<int>("--eval-every") { Description = "evaluate, chart and checkpoint every N steps", DefaultValueFactory = _ => 250 };
         var evalBatches = new Option<int>("--eval-batches") { Description = "validation batches per evaluation", DefaultValueFactory = _ => 20 };
         var logEvery = new Option<int>("--log-every") { Description = "append a metrics.jsonl line every N steps", DefaultValueFactory = _ => 10 };
@@ -45,7 +45,7 @@ public static class PretrainCommand
         var command = new Command("pretrain", "Pretrain a GPT on raw text into a run folder")
         {
             data, tokenizer, output, depth, width, heads, kvHeads, context, mlp, steps, tokens, batch, batchTokens, lr, minLr,
-            warmup, schedule, weightDecay, beta2, clip, bf16, evalEvery, evalBatches, logEvery, keep, resume, nanAt, threads, seed, device,
+            warmup, schedule, weightDecay, beta2, clip, precision, evalEvery, evalBatches, logEvery, keep, resume, nanAt, threads, seed, device,
         };
         CliRunner.SetHandler(command, parse =>
         {
@@ -56,7 +56,7 @@ public static class PretrainCommand
                 Steps: parse.GetValue(steps), Tokens: parse.GetValue(tokens), BatchSize: parse.GetValue(batch),
                 BatchTokens: parse.GetValue(batchTokens), Lr: parse.GetValue(lr), MinLr: parse.GetValue(minLr),
                 WarmupSteps: parse.GetValue(warmup), Schedule: parse.GetValue(schedule), WeightDecay: parse.GetValue(weightDecay),
-                Beta2: parse.GetValue(beta2), GradClip: parse.GetValue(clip), Bf16: parse.GetValue(bf16),
+                Beta2: parse.GetValue(beta2), GradClip: parse.GetValue(clip), Precision: parse.GetValue(precision)!,
                 Threads: parse.GetValue(threads), Seed: parse.GetValue(seed), Device: parse.GetValue(device)!,
                 Resume: parse.GetValue(resume), EvalEvery: parse.GetValue(evalEvery), EvalBatches: parse.GetValue(evalBatches),
                 LogEvery: parse.GetValue(logEvery), KeepLast: parse.GetValue(keep), DebugNanAtStep: parse.GetValue(nanAt));

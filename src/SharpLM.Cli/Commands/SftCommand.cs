@@ -31,14 +31,14 @@ public static class SftCommand
         var saveEvery = new Option<int>("--save-every") { DefaultValueFactory = _ => 200 };
         var weightDecay = new Option<double>("--weight-decay") { DefaultValueFactory = _ => 0.0 };
         var clip = new Option<double>("--grad-clip") { Description = "max gradient norm (0 = off)", DefaultValueFactory = _ => 1.0 };
-        var bf16 = new Option<bool>("--bf16") { Description = "bf16 matmuls with fp32 master weights" };
+        var precision = CommonOptions.TrainingPrecision();
         var threads = CommonOptions.Threads();
         var seed = CommonOptions.Seed();
         var device = CommonOptions.Device();
         var command = new Command("sft", "Supervised fine-tuning: teach a pretrained model to answer in the chat format")
         {
             baseModel, data, output, epochs, steps, lr, warmup, batchTokens, microRows, valFraction, replay, replayFraction,
-            overflow, skipBad, resume, evalEvery, saveEvery, weightDecay, clip, bf16, threads, seed, device,
+            overflow, skipBad, resume, evalEvery, saveEvery, weightDecay, clip, precision, threads, seed, device,
         };
         command.Subcommands.Add(SftRenderCommand.Build());
         CliRunner.SetHandler(command, parse =>
@@ -49,8 +49,9 @@ public static class SftCommand
                 Replay: parse.GetValue(replay), ReplayFraction: parse.GetValue(replayFraction), Overflow: parse.GetValue(overflow),
                 SkipBad: parse.GetValue(skipBad), Resume: parse.GetValue(resume), EvalEvery: parse.GetValue(evalEvery),
                 SaveEvery: parse.GetValue(saveEvery), WeightDecay: parse.GetValue(weightDecay), GradClip: parse.GetValue(clip),
-                Bf16: parse.GetValue(bf16), Torch: new TorchSettings(parse.GetValue(threads), parse.GetValue(seed), parse.GetValue(device)!));
-            var r = ProgressDisplay.Run("sft", progress => new SftTrainer(options, progress).Run());
+                Precision: parse.GetValue(precision)!, Torch: new TorchSettings(parse.GetValue(threads), parse.GetValue(seed), parse.GetValue(device)!));
+            var r = ProgressDisplay.Run("sft", progress =>
+                new SftTrainer(options, progress, line => AnsiConsole.Console.WriteLine(line)).Run());
             static string F(double? x) => x is { } v ? v.ToString("F4", CultureInfo.InvariantCulture) : "-";
             var table = new Table().AddColumns("", "value");
             table.AddRow("conversations (train / val)", $"{r.TrainConversations} / {r.ValConversations}");

@@ -17,15 +17,16 @@ public static class SpeedrunCommand
         var tiny = new Option<bool>("--tiny") { Description = "test hook: miniature sizes", Hidden = true };
         var threads = CommonOptions.Threads();
         var seed = CommonOptions.Seed();
+        var precision = CommonOptions.TrainingPrecision();
         var command = new Command("speedrun",
             "World → tokenizer → pretraining → SFT → reward model → PPO, plus DPO; evaluations after every stage and report.md with charts")
-            { minutes, output, seed, threads, tiny };
+            { minutes, output, seed, threads, precision, tiny };
         CliRunner.SetHandler(command, parse =>
         {
             long s = parse.GetValue(seed);
             if (s is < int.MinValue or > int.MaxValue) throw SharpLmException.At(null, null, "--seed", $"must fit in 32 bits, got {s}");
             var options = new SpeedrunOptions(parse.GetValue(minutes), parse.GetValue(output)!, (int)s, parse.GetValue(threads),
-                parse.GetValue(tiny) ? SpeedrunSizes.Tiny : null);
+                parse.GetValue(tiny) ? SpeedrunSizes.Tiny : null, parse.GetValue(precision)!);
             var result = ProgressDisplay.Run("speedrun", progress =>
                 new Speedrun(progress, line => AnsiConsole.Console.WriteLine(line)).Run(options));
             if (result.Skipped.Count > 0) AnsiConsole.Console.WriteLine($"kept from an earlier run: {string.Join(", ", result.Skipped)}");

@@ -22,6 +22,7 @@ public sealed class DpoTrainer(IProgress<ProgressUpdate>? progress = null, Actio
         using var loaded = RunFolder.LoadModel(o.Base, device);
         var policy = loaded.Model;
         var template = ChatTemplate.TryLoad(loaded.Dir, loaded.Tokenizer) ?? new ChatTemplate(loaded.Tokenizer);
+        var precision = PairTrainer.ChoosePrecision(o, policy);
         var (train, val) = PairTrainer.LoadPairs(o, template, loaded.Tokenizer, loaded.Config.ContextLength);
         train = WithReference(train, policy, o.BatchSize, device);
         val = WithReference(val, policy, o.BatchSize, device);
@@ -34,7 +35,7 @@ public sealed class DpoTrainer(IProgress<ProgressUpdate>? progress = null, Actio
             return (terms.Loss, terms.ChosenRewards - terms.RejectedRewards);
         };
         return new PairTrainer(Stage, progress, log)
-            .Run(o, policy, policy, loaded.Tokenizer, train, val, loss, template.Save, _ => { }, device);
+            .Run(o, policy, policy, loaded.Tokenizer, train, val, loss, template.Save, _ => { }, device, precision);
     }
 
     /// <summary>The pairs with the reference model's summed response log-probabilities filled in.</summary>

@@ -33,6 +33,20 @@ public sealed class PairTrainer(string stage, IProgress<ProgressUpdate>? progres
         return (encoded.Take(encoded.Count - val).ToList(), encoded.Skip(encoded.Count - val).ToList());
     }
 
+    /// <summary>
+    /// The compute precision of a preference run (on resume, the one its checkpoint recorded), set on every model given —
+    /// DPO's reference log-probabilities must be computed in the precision the policy trains in.
+    /// </summary>
+    public static PrecisionChoice ChoosePrecision(PreferenceTrainOptions o, params Gpt[] models)
+    {
+        var latest = o.Resume ? new CheckpointManager(new RunFolder(o.Out), "").Latest() : null;
+        var config = models[0].Config;
+        var choice = ComputePrecision.ForRun(o.Precision, latest is null ? null : TrainerState.Load(latest), config,
+            o.BatchSize * 2 * config.ContextLength, o.Threads);
+        foreach (var model in models) model.ComputeType = choice.Type;
+        return choice;
+    }
+
     /// <summary>Indices of the pairs of 0-based <paramref name="step"/>: a function of (seed, step) only, so a resumed run draws the same.</summary>
     public static int[] BatchIndices(int count, int batchSize, long seed, long step)
     {
@@ -66,14 +80,19 @@ public sealed class PairTrainer(string stage, IProgress<ProgressUpdate>? progres
     /// <paramref name="files"/> adds the stage's own files to each checkpoint and <paramref name="restore"/> reads them back on resume.
     /// </summary>
     public PreferenceTrainResult Run(PreferenceTrainOptions o, nn.Module trainable, Gpt trunk, Tokenizer tokenizer,
-        IReadOnlyList<EncodedPair> train, IReadOnlyList<EncodedPair> val, PairLoss loss, Action<string> files, Action<string> restore, Device device)
+        IReadOnlyList<EncodedPair> train, IReadOnlyList<EncodedPair> val, PairLoss loss, Action<string> files, Action<string> restore, Device device,
+        PrecisionChoice precision)
     {
         var run = new RunFolder(o.Out);
         var checkpoints = new CheckpointManager(run, stage, o.KeepLast);
-        var resumeFrom = o.Resume ? checkpoints.Latest() ?? throw new SharpLmException($"{run.CheckpointsDir}: no checkpoint to resume from") : null;
-        if (!o.Resume && (Directory.Exists(run.CheckpointsDir) || Directory.Exists(run.ModelDir)))
+        var resumeFrom = o.Resume ? checkpoints.Latest() : null;
+        if (o.Resume && resumeFrom is null)
+            log?.Invoke($"--resume: {run.CheckpointsDir} holds no checkpoint yet, so training starts from step 0");
+        if (resumeFrom is null && (Directory.Exists(run.CheckpointsDir) || Directory.Exists(run.ModelDir)))
             throw new SharpLmException($"{o.Out}: already holds a run; pass --resume to continue it or choose another --out");
-        Directory.CreateDirectory(run.Root);
+        using var folder = new NewFolder(run.Root);
+        folder.Keep(); // the data was read and encoded before this call: from here on the folder holds the run
+        log?.Invoke($"precision {precision.Reason}");
 
         trainable.train();
         using var optimizer = OptimizerFactory.AdamW(trainable, new AdamWSettings(o.Lr, 0.9, 0.95, 1e-8, o.WeightDecay));
@@ -92,8 +111,10 @@ public sealed class PairTrainer(string stage, IProgress<ProgressUpdate>? progres
         }
         else
         {
-            state = new TrainerState(stage, 0, 0, 0, o.Seed, schedule, TrainerState.CaptureTorchRng(), fingerprint, null, 0);
+            state = new TrainerState(stage, 0, 0, 0, o.Seed, schedule, TrainerState.CaptureTorchRng(), fingerprint, null, 0,
+                precision);
             if (File.Exists(run.MetricsPath)) File.Delete(run.MetricsPath);
+            metrics.Append("precision", 0, Pretrainer.PrecisionFields(precision, MatmulPeak.Measure(o.Threads)));
         }
 
         var before = Evaluate(val, loss, o.BatchSize, device);

@@ -36,6 +36,9 @@ public sealed class PolicySetup : IDisposable
     public IRewardFunction Reward { get; }
     public Device Device { get; }
 
+    /// <summary>The precision the policy and the reference compute in (on resume, the one the checkpoint recorded).</summary>
+    public PrecisionChoice Precision { get; private init; } = null!;
+
     public static PolicySetup Load(RlOptions o)
     {
         o.Validate();
@@ -48,7 +51,11 @@ public sealed class PolicySetup : IDisposable
         foreach (var p in reference.Model.parameters()) p.requires_grad = false;
         var template = ChatTemplate.TryLoad(dir, policy.Tokenizer) ?? new ChatTemplate(policy.Tokenizer);
         manual_seed(o.Seed);
-        return new PolicySetup(policy, reference, template, prompts, reward, device);
+        var latest = o.Resume ? new CheckpointManager(new RunFolder(o.Out), "").Latest() : null;
+        var precision = ComputePrecision.ForRun(o.Precision, latest is null ? null : TrainerState.Load(latest),
+            policy.Config, o.Rollouts * policy.Config.ContextLength, o.Threads);
+        policy.Model.ComputeType = reference.Model.ComputeType = precision.Type;
+        return new PolicySetup(policy, reference, template, prompts, reward, device) { Precision = precision };
     }
 
     /// <summary>The prompts of iteration <paramref name="step"/>: a function of (seed, step), so a resumed run draws the same.</summary>

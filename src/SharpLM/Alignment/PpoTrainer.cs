@@ -25,7 +25,7 @@ public sealed class PpoTrainer(IProgress<ProgressUpdate>? progress = null, Actio
         {
             model.Value.load_safetensors(Path.Combine(dir, PolicyWithValue.ValueHeadFile), strict: true);
             kl.Load(dir);
-        }, log);
+        }, log, setup.Precision);
         void Files(string tmp)
         {
             model.Value.save_safetensors(Path.Combine(tmp, PolicyWithValue.ValueHeadFile));

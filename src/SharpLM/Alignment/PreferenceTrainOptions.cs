@@ -8,6 +8,7 @@ namespace SharpLM.Alignment;
 /// <param name="Beta">DPO only: strength of the implicit KL constraint to the reference.</param>
 /// <param name="ValFraction">Share of pairs held out for accuracy and margin.</param>
 /// <param name="MaxPairs">Use at most this many pairs (after a seeded shuffle); null uses all.</param>
+/// <param name="Precision">auto (bf16 only where measured faster here, see <see cref="Training.ComputePrecision"/>), fp32 or bf16.</param>
 /// <param name="TimeLimitSeconds">Stop (evaluating and checkpointing) once training has run this long, even before <paramref name="Steps"/>.</param>
 public sealed record PreferenceTrainOptions(
     string Base,
@@ -29,16 +30,27 @@ public sealed record PreferenceTrainOptions(
     long Seed = 1337,
     int Threads = 0,
     string Device = "cpu",
-    double? TimeLimitSeconds = null)
+    double? TimeLimitSeconds = null,
+    string Precision = Training.ComputePrecision.Auto)
 {
     public PreferenceTrainOptions Validate()
     {
         Core.SharpLmException.Require(Data.Count > 0, "--data", "needs at least one preference file");
         Core.SharpLmException.Require(Steps > 0, "--steps", $"must be positive (got {Steps})");
         Core.SharpLmException.Require(BatchSize > 0, "--batch-size", $"must be positive (got {BatchSize})");
-        Core.SharpLmException.Require(Lr > 0, "--lr", $"must be positive (got {Lr})");
-        Core.SharpLmException.Require(Beta > 0, "--beta", $"must be positive (got {Beta})");
+        Core.SharpLmException.Positive(Lr, "--lr");
+        if (MinLr is { } minLr) Core.SharpLmException.NonNegative(minLr, "--min-lr");
+        Core.SharpLmException.Require(WarmupSteps >= 0, "--warmup", $"must be 0 or positive (got {WarmupSteps})");
+        Core.SharpLmException.NonNegative(WeightDecay, "--weight-decay");
+        Core.SharpLmException.NonNegative(GradClip, "--grad-clip");
+        Core.SharpLmException.Positive(Beta, "--beta");
         Core.SharpLmException.Require(ValFraction is > 0 and < 1, "--val-fraction", $"must be in (0, 1) (got {ValFraction})");
+        Core.SharpLmException.Require(MaxPairs is null or >= 2, "--max-pairs", $"must be at least 2 (got {MaxPairs})");
+        Core.SharpLmException.Require(KeepLast > 0, "--keep", $"must be positive (got {KeepLast})");
+        Core.SharpLmException.Require(Threads >= 0, "--threads", $"must be 0 (all cores) or positive (got {Threads})");
+        if (TimeLimitSeconds is { } limit) Core.SharpLmException.NonNegative(limit, "time limit");
+        Training.ComputePrecision.Check(Precision, Training.ComputePrecision.TrainingNames);
+        Core.TorchRuntime.ParseDevice(Device);
         Core.SharpLmException.Require(EvalEvery > 0, "--eval-every", $"must be positive (got {EvalEvery})");
         return this;
     }

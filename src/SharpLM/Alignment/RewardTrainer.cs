@@ -17,6 +17,7 @@ public sealed class RewardTrainer(IProgress<ProgressUpdate>? progress = null, Ac
         using var loaded = RunFolder.LoadModel(o.Base, device);
         manual_seed(o.Seed); // the head's initialisation
         using var model = RewardModel.FromBase(loaded);
+        var precision = PairTrainer.ChoosePrecision(o, model.Trunk);
         var (train, val) = PairTrainer.LoadPairs(o, model.Template, model.Tokenizer, loaded.Config.ContextLength);
         PairLoss loss = (pairs, batch) =>
         {
@@ -26,6 +27,6 @@ public sealed class RewardTrainer(IProgress<ProgressUpdate>? progress = null, Ac
             return (PreferenceLosses.BradleyTerry(chosen, rejected), (chosen - rejected).detach());
         };
         return new PairTrainer(RewardModel.Stage, progress, log)
-            .Run(o, model, model.Trunk, model.Tokenizer, train, val, loss, model.SaveExtras, model.LoadHead, device);
+            .Run(o, model, model.Trunk, model.Tokenizer, train, val, loss, model.SaveExtras, model.LoadHead, device, precision);
     }
 }

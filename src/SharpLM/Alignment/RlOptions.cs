@@ -13,6 +13,7 @@ namespace SharpLM.Alignment;
 /// <param name="KlHorizon">PPO only: rollouts over which the adaptive β moves by at most 20%.</param>
 /// <param name="ValueCoef">PPO only: weight of the value loss in the shared-trunk loss.</param>
 /// <param name="SampleEvery">Log one sampled prompt and answer every this many iterations.</param>
+/// <param name="Precision">auto (bf16 only where measured faster here, see <see cref="Training.ComputePrecision"/>), fp32 or bf16.</param>
 /// <param name="TimeLimitSeconds">Stop (checkpointing) once the iterations have run this long, even before <paramref name="Steps"/>.</param>
 public sealed record RlOptions(
     string Policy,
@@ -43,7 +44,8 @@ public sealed record RlOptions(
     long Seed = 1337,
     int Threads = 0,
     string Device = "cpu",
-    double? TimeLimitSeconds = null)
+    double? TimeLimitSeconds = null,
+    string Precision = Training.ComputePrecision.Auto)
 {
     public RlOptions Validate()
     {
@@ -51,13 +53,25 @@ public sealed record RlOptions(
         Core.SharpLmException.Require(Steps > 0, "--steps", $"must be positive (got {Steps})");
         Core.SharpLmException.Require(Rollouts > 0, "--rollouts", $"must be positive (got {Rollouts})");
         Core.SharpLmException.Require(Group >= 2, "--group", $"must be at least 2 (got {Group}): GRPO compares answers to the same prompt");
-        Core.SharpLmException.Require(KlCoef >= 0, "--kl-coef", $"must be 0 or positive (got {KlCoef})");
-        Core.SharpLmException.Require(TargetKl is null or > 0, "--target-kl", $"must be positive (got {TargetKl})");
-        Core.SharpLmException.Require(KlHorizon > 0, "--kl-horizon", $"must be positive (got {KlHorizon})");
-        Core.SharpLmException.Require(Lr > 0, "--lr", $"must be positive (got {Lr})");
+        Core.SharpLmException.NonNegative(KlCoef, "--kl-coef");
+        if (TargetKl is { } targetKl) Core.SharpLmException.Positive(targetKl, "--target-kl");
+        Core.SharpLmException.Positive(KlHorizon, "--kl-horizon");
+        Core.SharpLmException.Positive(Lr, "--lr");
+        Core.SharpLmException.NonNegative(ValueClip, "--value-clip");
+        Core.SharpLmException.NonNegative(ValueCoef, "--value-coef");
+        Core.SharpLmException.InRange(Gamma, "--gamma", 0, 1.000001);
+        Core.SharpLmException.InRange(Lambda, "--lambda", 0, 1.000001);
+        Core.SharpLmException.Positive(Temperature, "--temperature");
+        Core.SharpLmException.NonNegative(GradClip, "--grad-clip");
+        Core.SharpLmException.Require(SampleEvery > 0, "--sample-every", $"must be positive (got {SampleEvery})");
+        Core.SharpLmException.Require(KeepLast > 0, "--keep", $"must be positive (got {KeepLast})");
+        Core.SharpLmException.Require(Threads >= 0, "--threads", $"must be 0 (all cores) or positive (got {Threads})");
+        if (TimeLimitSeconds is { } limit) Core.SharpLmException.NonNegative(limit, "time limit");
+        Training.ComputePrecision.Check(Precision, Training.ComputePrecision.TrainingNames);
+        Core.TorchRuntime.ParseDevice(Device);
         Core.SharpLmException.Require(Epochs > 0, "--epochs", $"must be positive (got {Epochs})");
         Core.SharpLmException.Require(MiniBatch > 0, "--mini-batch", $"must be positive (got {MiniBatch})");
-        Core.SharpLmException.Require(Clip > 0, "--clip", $"must be positive (got {Clip})");
+        Core.SharpLmException.Positive(Clip, "--clip");
         Core.SharpLmException.Require(MaxNewTokens > 0, "--max-tokens", $"must be positive (got {MaxNewTokens})");
         Core.SharpLmException.Require(CheckpointEvery > 0, "--checkpoint-every", $"must be positive (got {CheckpointEvery})");
         return this;

@@ -46,15 +46,19 @@ public sealed class RlSession : IDisposable
     /// Opens the run: with <see cref="RlOptions.Resume"/> restores the policy, optimizer and state from the latest checkpoint
     /// (<paramref name="restore"/> reads the stage's own files); otherwise refuses a folder that already holds a run.
     /// </summary>
-    public static RlSession Open(RlOptions o, string stage, nn.Module trainable, Gpt policy, Tokenizer tokenizer, Action<string> restore, Action<string>? log)
+    public static RlSession Open(RlOptions o, string stage, nn.Module trainable, Gpt policy, Tokenizer tokenizer, Action<string> restore, Action<string>? log,
+        PrecisionChoice precision)
     {
         var session = new RlSession(o, stage, trainable, log);
         var run = session.Run;
         var fingerprint = TokenizerFingerprint.Of(tokenizer);
-        if (o.Resume)
+        var resumeFrom = o.Resume ? session._checkpoints.Latest() : null;
+        if (o.Resume && resumeFrom is null)
+            log?.Invoke($"--resume: {run.CheckpointsDir} holds no checkpoint yet, so training starts from step 0");
+        log?.Invoke($"precision {precision.Reason}");
+        if (resumeFrom is { } latest)
         {
-            var latest = session._checkpoints.Latest() ?? throw new SharpLmException($"{run.CheckpointsDir}: no checkpoint to resume from");
-            session.State = CheckpointManager.Restore(latest, policy, session.Optimizer);
+            session.State = CheckpointManager.Restore(latest, policy, session.Optimizer) with { Precision = precision };
             restore(latest);
             if (session.State.TokenizerSha256 != fingerprint) throw new SharpLmException($"{latest}: the checkpoint was trained with a different tokenizer than {o.Policy}");
             session._metrics.TruncateAfter(session.State.Step);
@@ -66,7 +70,9 @@ public sealed class RlSession : IDisposable
                 throw new SharpLmException($"{o.Out}: already holds a run; pass --resume to continue it or choose another --out");
             Directory.CreateDirectory(run.Root);
             if (File.Exists(run.MetricsPath)) File.Delete(run.MetricsPath);
-            session.State = new TrainerState(stage, 0, 0, 0, o.Seed, new LrSchedule(o.Lr, o.Lr, 0, 1), TrainerState.CaptureTorchRng(), fingerprint, null, 0);
+            session.State = new TrainerState(stage, 0, 0, 0, o.Seed, new LrSchedule(o.Lr, o.Lr, 0, 1),
+                TrainerState.CaptureTorchRng(), fingerprint, null, 0, precision);
+            session._metrics.Append("precision", 0, Pretrainer.PrecisionFields(precision, MatmulPeak.Measure(o.Threads)));
         }
         return session;
     }

@@ -21,6 +21,7 @@ namespace SharpLM.Alignment;
 /// <param name="EvalEvery">Validation every this many steps (and at the end).</param>
 /// <param name="SaveEvery">Resumable checkpoint every this many steps (and at the end).</param>
 /// <param name="EvalRows">At most this many rows of held-out conversations (and of held-out pretraining text) per evaluation.</param>
+/// <param name="Precision">auto (bf16 only where measured faster here, see <see cref="Training.ComputePrecision"/>), fp32 or bf16.</param>
 /// <param name="TimeLimitSeconds">Stop (evaluating and checkpointing) once training has run this long, even before the last step.</param>
 public sealed record SftOptions(
     string BaseModel,
@@ -43,7 +44,7 @@ public sealed record SftOptions(
     int EvalRows = 64,
     double WeightDecay = 0.0,
     double GradClip = 1.0,
-    bool Bf16 = false,
+    string Precision = Training.ComputePrecision.Auto,
     TorchSettings? Torch = null,
     double? TimeLimitSeconds = null)
 {
@@ -52,10 +53,22 @@ public sealed record SftOptions(
         if (Data.Count == 0) throw new SharpLmException("give at least one --data file of conversations");
         if (Steps is <= 0) throw new SharpLmException("--steps must be positive");
         if (Steps is null && Epochs <= 0) throw new SharpLmException("--epochs must be positive");
-        if (Lr <= 0) throw new SharpLmException("--lr must be positive");
+        SharpLmException.Positive(Lr, "--lr");
+        SharpLmException.Require(WarmupSteps >= 0, "--warmup", $"must be 0 or positive (got {WarmupSteps})");
+        SharpLmException.Require(MicroBatchRows >= 0, "--micro-batch-rows", $"must be 0 or positive (got {MicroBatchRows})");
+        SharpLmException.Require(EvalRows > 0, "--eval-rows", $"must be positive (got {EvalRows})");
+        SharpLmException.NonNegative(WeightDecay, "--weight-decay");
+        SharpLmException.NonNegative(GradClip, "--grad-clip");
+        if (TimeLimitSeconds is { } limit) SharpLmException.NonNegative(limit, "time limit");
+        Training.ComputePrecision.Check(Precision, Training.ComputePrecision.TrainingNames);
+        if (Torch is { } torch)
+        {
+            SharpLmException.Require(torch.Threads >= 0, "--threads", $"must be 0 (all cores) or positive (got {torch.Threads})");
+            TorchRuntime.ParseDevice(torch.Device);
+        }
         if (BatchTokens <= 0) throw new SharpLmException("--batch-tokens must be positive");
-        if (ValFraction is < 0 or >= 1) throw new SharpLmException("--val-fraction must be in [0, 1)");
-        if (ReplayFraction is < 0 or >= 1) throw new SharpLmException("--replay-fraction must be in [0, 1)");
+        if (!(ValFraction is >= 0 and < 1)) throw new SharpLmException("--val-fraction must be in [0, 1)");
+        if (!(ReplayFraction is >= 0 and < 1)) throw new SharpLmException("--replay-fraction must be in [0, 1)");
         if (ReplayFraction > 0 && (Replay is null || Replay.Count == 0))
             throw new SharpLmException("--replay-fraction needs --replay files of pretraining text");
         if (EvalEvery <= 0 || SaveEvery <= 0) throw new SharpLmException("--eval-every and --save-every must be positive");

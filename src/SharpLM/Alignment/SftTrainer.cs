@@ -24,11 +24,13 @@ public sealed class SftTrainer
 
     readonly SftOptions _o;
     readonly IProgress<ProgressUpdate>? _progress;
+    readonly Action<string>? _log;
 
-    public SftTrainer(SftOptions options, IProgress<ProgressUpdate>? progress = null)
+    public SftTrainer(SftOptions options, IProgress<ProgressUpdate>? progress = null, Action<string>? log = null)
     {
         _o = options.Validate();
         _progress = progress;
+        _log = log;
     }
 
     public SftResult Run()
@@ -37,7 +39,6 @@ public sealed class SftTrainer
         var device = TorchRuntime.Apply(settings);
         using var loaded = RunFolder.LoadModel(_o.BaseModel, device);
         var (model, tokenizer) = (loaded.Model, loaded.Tokenizer);
-        model.ComputeType = _o.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
         var template = new ChatTemplate(tokenizer);
 
         // Data: read, render, split, fit.
@@ -74,15 +75,22 @@ public sealed class SftTrainer
         // Run folder, optimizer, resume.
         var run = new RunFolder(_o.OutDir);
         var manager = new CheckpointManager(run, Stage);
+        var resumeFrom = _o.Resume ? manager.Latest() : null;
+        if (_o.Resume && resumeFrom is null)
+            _log?.Invoke($"--resume: {run.CheckpointsDir} holds no checkpoint yet, so training starts from step 0");
+        var precision = ComputePrecision.ForRun(_o.Precision, resumeFrom is null ? null : TrainerState.Load(resumeFrom),
+            model.Config, rowsPerStep * rowTokens, settings.Threads);
+        model.ComputeType = precision.Type;
+        _log?.Invoke($"precision {precision.Reason}");
         Directory.CreateDirectory(run.Root);
         var metrics = new MetricsLog(run.MetricsPath);
         var optimizer = OptimizerFactory.AdamW(model, new AdamWSettings(_o.Lr, WeightDecay: _o.WeightDecay));
         var fingerprint = TokenizerFingerprint.Of(tokenizer);
         model.train();
         TrainerState state;
-        if (_o.Resume && manager.Latest() is { } latest)
+        if (resumeFrom is { } latest)
         {
-            state = CheckpointManager.Restore(latest, model, optimizer);
+            state = CheckpointManager.Restore(latest, model, optimizer) with { Precision = precision };
             if (state.TokenizerSha256 != fingerprint)
                 throw new SharpLmException($"{latest}: checkpoint was trained with a different tokenizer than {_o.BaseModel}");
             metrics.TruncateAfter(state.Step);
@@ -92,7 +100,9 @@ public sealed class SftTrainer
             if (manager.Latest() is { } existing)
                 throw new SharpLmException($"{_o.OutDir}: already holds checkpoints ({existing}); pass --resume or choose another --out");
             if (File.Exists(run.MetricsPath)) File.Delete(run.MetricsPath);
-            state = new TrainerState(Stage, 0, 0, 0, settings.Seed, schedule, TrainerState.CaptureTorchRng(), fingerprint, null, 0);
+            state = new TrainerState(Stage, 0, 0, 0, settings.Seed, schedule, TrainerState.CaptureTorchRng(), fingerprint, null, 0,
+                precision);
+            metrics.Append("precision", 0, Pretrainer.PrecisionFields(precision, MatmulPeak.Measure(settings.Threads)));
             AtomicFile.WriteAllText(run.RunFile, JsonSerializer.Serialize(_o, new JsonSerializerOptions { WriteIndented = true }));
             metrics.Append("data", 0, new Dictionary<string, JsonNode?>
             {

@@ -12,6 +12,29 @@ public class SharpLmException : Exception
         if (!ok) throw new SharpLmException($"{option} {message}");
     }
 
+    /// <summary>Throws unless <paramref name="value"/> is a finite number above 0 (NaN and ∞ are refused too).</summary>
+    public static double Positive(double value, string option)
+    {
+        Require(double.IsFinite(value) && value > 0, option, $"must be a positive number (got {Show(value)})");
+        return value;
+    }
+
+    /// <summary>Throws unless <paramref name="value"/> is a finite number ≥ 0.</summary>
+    public static double NonNegative(double value, string option)
+    {
+        Require(double.IsFinite(value) && value >= 0, option, $"must be 0 or a positive number (got {Show(value)})");
+        return value;
+    }
+
+    /// <summary>Throws unless <paramref name="low"/> ≤ <paramref name="value"/> &lt; <paramref name="high"/> (NaN refused).</summary>
+    public static double InRange(double value, string option, double low, double high)
+    {
+        Require(value >= low && value < high, option, $"must be in [{Show(low)}, {Show(high)}) (got {Show(value)})");
+        return value;
+    }
+
+    static string Show(double value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>Builds "file:line: field: message" with the parts that are known.</summary>
     public static SharpLmException At(string? file, long? line, string? field, string message)
     {

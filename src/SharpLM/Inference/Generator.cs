@@ -35,6 +35,10 @@ public sealed class Generator
     }
 
     public ScalarType Precision { get; }
+
+    /// <summary>Why this precision was chosen (set by callers that chose it, e.g. --precision auto); shown with the stats.</summary>
+    public string? PrecisionReason { get; init; }
+
     public string PrecisionName => Precisions.First(p => p.Value == Precision).Key;
 
     /// <summary>The precision names the CLI uses: fp32, bf16, fp16.</summary>
@@ -44,29 +48,6 @@ public sealed class Generator
         ["bf16"] = ScalarType.BFloat16,
         ["fp16"] = ScalarType.Float16,
     };
-
-    /// <summary>A precision by name; "auto" picks <see cref="AutoPrecision"/> for <paramref name="config"/>.</summary>
-    public static ScalarType ParsePrecision(string name, GptConfig config) =>
-        name == "auto" ? AutoPrecision(config)
-        : Precisions.TryGetValue(name, out var p) ? p
-        : throw new SharpLmException($"--precision must be auto or one of {string.Join(", ", Precisions.Keys)} (got '{name}')");
-
-    /// <summary>Below this many bytes of fp32 matrices, <see cref="AutoPrecision"/> keeps fp32.</summary>
-    public const long AutoHalfFromBytes = 15L << 20;
-
-    /// <summary>
-    /// fp32 while the matrices one decoded token streams (every block matrix and the head) total under 15 MiB in fp32, bf16
-    /// from there. Small enough matrices stay in the caches, where fp32 is fastest (bf16 adds casts and per-call kernel
-    /// overhead); beyond them half the bytes wins. On the 2-core development machine the crossover lies between 14 and
-    /// 16 MiB, so the rule cuts at 15 (bench/RESULTS.md). A rule on the model alone, not a timing at start-up, so the same
-    /// model and seed always give the same text.
-    /// </summary>
-    public static ScalarType AutoPrecision(GptConfig config) =>
-        StreamedBytes(config) < AutoHalfFromBytes ? ScalarType.Float32 : ScalarType.BFloat16;
-
-    /// <summary>Bytes of fp32 weights one decoded token reads: everything but an untied embedding (looked up, not streamed).</summary>
-    public static long StreamedBytes(GptConfig config) =>
-        4 * (config.ParameterCount - (config.TieEmbeddings ? 0 : (long)config.VocabSize * config.Width));
 
     public Tokenizer Tokenizer { get; }
     public int ContextLength => _model.Config.ContextLength;

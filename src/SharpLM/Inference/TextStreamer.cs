@@ -43,11 +43,14 @@ public sealed class TextStreamer
         return Release();
     }
 
-    /// <summary>At the end of generation: everything still held (an unfinished character becomes U+FFFD).</summary>
+    /// <summary>
+    /// At the end of generation: everything still held. A character whose bytes were cut off by the end is dropped, so
+    /// text cut at a token limit never ends in a broken character (U+FFFD).
+    /// </summary>
     public string Flush()
     {
         if (Stopped) return "";
-        _held.Append(_utf8.Flush());
+        _utf8.DropIncomplete();
         var text = _held.ToString();
         _held.Clear();
         // A stop string can still appear whole in the held text only if it ended in the bytes just flushed.

@@ -74,6 +74,12 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
             log?.Invoke(Line($"tokenizer: {trained.Tokenizer.VocabSize} ids in {trained.Seconds:F1} s"));
         }
 
+        // 3. One precision for every stage, measured on this run's model (the run's first timing, so the rest is sized in it).
+        var precision = ComputePrecision.ForTraining(o.Precision, sizes.Shape.For(Tokenizer.Load(tokenizerDir).VocabSize),
+            sizes.BatchSize * sizes.Shape.Context, o.Threads);
+        log?.Invoke($"precision {precision.Reason}");
+        string stagePrecision = precision.Name;
+
         var records = new List<StageRecord>();
         StageRecord Stage(string stage, double share, Func<double, (long Steps, IReadOnlyDictionary<string, double> Figures, IReadOnlyList<RewardPoint>? History)> train, bool evaluate = true)
         {
@@ -118,11 +124,11 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
         var baseRecord = Stage(Base, StageShares.Pretrain, seconds =>
         {
             var config = sizes.Shape.For(Tokenizer.Load(tokenizerDir).VocabSize);
-            double stepSeconds = StepTimer.SecondsPerStep(config, sizes.BatchSize, sizes.Bf16);
+            double stepSeconds = StepTimer.SecondsPerStep(config, sizes.BatchSize, precision.Type);
             long steps = Cap((long)(seconds * PretrainStepShare / stepSeconds));
             log?.Invoke(Line($"pretraining: {stepSeconds:F3} s per step timed, {steps} steps planned for {seconds:F0} s"));
             var result = new Pretrainer(overall, log).Run(new PretrainOptions([pretrainText], tokenizerDir, Dir(Base), sizes.Shape,
-                Steps: steps, BatchSize: sizes.BatchSize, Lr: sizes.PretrainLr, WarmupSteps: Math.Min(100, steps / 10), Bf16: sizes.Bf16,
+                Steps: steps, BatchSize: sizes.BatchSize, Lr: sizes.PretrainLr, WarmupSteps: Math.Min(100, steps / 10), Precision: stagePrecision,
                 Threads: o.Threads, Seed: o.Seed, EvalEvery: sizes.EvalEvery, EvalBatches: 10, TimeLimitSeconds: seconds));
             return (result.Steps, Figures(("parameters", result.Parameters), ("train_loss", result.TrainLoss),
                 ("val_bpb_pretrain_split", result.Val?.BitsPerByte ?? double.NaN), ("planned_steps", steps)), null);
@@ -137,7 +143,7 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
         {
             long steps = Cap((long)(seconds * tps / sizes.SftBatchTokens));
             var replay = ReplayFile(pretrainText, Path.Combine(Dir(Sft), "replay.txt"), sizes.ReplayChars);
-            var result = new SftTrainer(new SftOptions(Dir(Base), [sftData], Dir(Sft), Steps: steps, Lr: sizes.SftLr, Bf16: sizes.Bf16,
+            var result = new SftTrainer(new SftOptions(Dir(Base), [sftData], Dir(Sft), Steps: steps, Lr: sizes.SftLr, Precision: stagePrecision,
                 BatchTokens: sizes.SftBatchTokens, Replay: [replay], ReplayFraction: sizes.SftReplayFraction,
                 EvalEvery: sizes.EvalEvery, SaveEvery: int.MaxValue, Torch: new TorchSettings(o.Threads, o.Seed), TimeLimitSeconds: seconds), overall).Run();
             return (result.Steps, Figures(("train_loss", result.FinalTrainLoss), ("val_loss_before", result.ValLossBefore ?? double.NaN),
@@ -150,7 +156,7 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
         PreferenceTrainOptions Pairs(string stage, double seconds, long steps, double lr) => new(Dir(Sft), [preferences], Dir(stage),
             Steps: (int)steps, BatchSize: sizes.PairBatchSize, Lr: lr, WarmupSteps: (int)Math.Min(10, steps / 10), Beta: sizes.DpoBeta,
             ValFraction: Math.Min(0.1, 64.0 / Math.Max(1, sizes.World.PreferencePairs)), // measured before and after, outside the time share
-            EvalEvery: int.MaxValue, Seed: o.Seed, Threads: o.Threads, TimeLimitSeconds: seconds);
+            EvalEvery: int.MaxValue, Seed: o.Seed, Threads: o.Threads, TimeLimitSeconds: seconds, Precision: stagePrecision);
         records.Add(Stage(Reward, StageShares.Reward, seconds =>
         {
             long steps = PairSteps(seconds, 0.8);
@@ -165,7 +171,8 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
         {
             var result = new PpoTrainer(overall, log).Run(new RlOptions(Dir(Sft), [preferences], Dir(Reward), Dir(Ppo),
                 Steps: (int)Cap(PpoSteps(seconds)), Rollouts: sizes.PpoRollouts, KlCoef: sizes.PpoKlCoef, Lr: sizes.PpoLr, MiniBatch: sizes.PpoRollouts / 2,
-                MaxNewTokens: sizes.PpoMaxNewTokens, CheckpointEvery: int.MaxValue, Seed: o.Seed, Threads: o.Threads, TimeLimitSeconds: seconds));
+                MaxNewTokens: sizes.PpoMaxNewTokens, CheckpointEvery: int.MaxValue, Seed: o.Seed, Threads: o.Threads, TimeLimitSeconds: seconds,
+                Precision: stagePrecision));
             var h = result.History;
             var history = h.Select(s => new RewardPoint(s.Step, s.MeanReward, s.Kl)).ToList();
             int k = Math.Max(1, h.Count / 5); // first and last fifth: single iterations are noisy
@@ -181,7 +188,7 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
         }));
 
         overall.Stage("report");
-        var report = SpeedrunReport.Write(o, sizes, world.Split, records, clock.Elapsed.TotalSeconds);
+        var report = SpeedrunReport.Write(o, sizes, world.Split, records, clock.Elapsed.TotalSeconds, precision);
         overall.Done();
         return new SpeedrunResult(Path.GetFullPath(o.Out), records, skipped, report, clock.Elapsed.TotalSeconds);
     }

@@ -10,12 +10,15 @@ namespace SharpLM.Pipeline;
 /// <param name="Seed">Drives the world's splits, the tokenizer data, initialisation and every batch.</param>
 /// <param name="Threads">libtorch threads (0 = all cores).</param>
 /// <param name="Sizes">Stage sizes; null derives them from <paramref name="Minutes"/> (<see cref="SpeedrunSizes.For"/>).</param>
+/// <param name="Precision">auto (measured once for the run's model, see <see cref="ComputePrecision"/>), fp32 or bf16;
+/// every training stage uses the one chosen.</param>
 public sealed record SpeedrunOptions(
     double Minutes = 15,
     string Out = "runs/speedrun",
     int Seed = 1337,
     int Threads = 0,
-    SpeedrunSizes? Sizes = null)
+    SpeedrunSizes? Sizes = null,
+    string Precision = ComputePrecision.Auto)
 {
     public SpeedrunSizes SizesOrDefault => Sizes ?? SpeedrunSizes.For(Minutes);
 
@@ -23,7 +26,9 @@ public sealed record SpeedrunOptions(
 
     public SpeedrunOptions Validate()
     {
-        if (!(Minutes > 0)) throw SharpLmException.At(null, null, "--minutes", $"must be positive, got {Minutes}");
+        SharpLmException.Positive(Minutes, "--minutes");
+        SharpLmException.Require(!string.IsNullOrWhiteSpace(Out), "--out", "must name a folder");
+        ComputePrecision.Check(Precision, ComputePrecision.TrainingNames);
         if (Threads < 0) throw SharpLmException.At(null, null, "--threads", $"must be 0 (all cores) or positive, got {Threads}");
         return this;
     }
@@ -55,7 +60,6 @@ public sealed record SpeedrunSizes(
     int ValChars,
     int EvalEvery,
     int ReplayChars,
-    bool Bf16,
     int? MaxSteps = null)
 {
     /// <summary>Sizes for a budget of <paramref name="minutes"/>: the full model from 5 minutes up, a smaller one below.</summary>
@@ -82,8 +86,7 @@ public sealed record SpeedrunSizes(
             EvalItemsPerKind: small ? 40 : 400,
             ValChars: small ? 20_000 : 60_000,
             EvalEvery: small ? 100 : 250,
-            ReplayChars: small ? 200_000 : 600_000,
-            Bf16: true);
+            ReplayChars: small ? 200_000 : 600_000);
     }
 
     /// <summary>A miniature run for tests: a tiny world, vocabulary 300, one layer of width 32, a handful of steps per stage.</summary>
@@ -108,7 +111,6 @@ public sealed record SpeedrunSizes(
         ValChars: 1_000,
         EvalEvery: 1000,
         ReplayChars: 10_000,
-        Bf16: false,
         MaxSteps: 3);
 }
 

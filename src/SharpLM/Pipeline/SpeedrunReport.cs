@@ -24,7 +24,8 @@ public static class SpeedrunReport
         "## Hallucination, instruction following and refusal", "## Reward model and RL", "## Seed probes", "## Targets", "## Sample chats",
     ];
 
-    public static string Write(SpeedrunOptions o, SpeedrunSizes sizes, WorldSplit split, IReadOnlyList<StageRecord> records, double seconds)
+    public static string Write(SpeedrunOptions o, SpeedrunSizes sizes, WorldSplit split, IReadOnlyList<StageRecord> records, double seconds,
+        PrecisionChoice precision)
     {
         var evaluated = records.Where(r => r.Eval is not null).ToList();
         var names = evaluated.Select(r => r.Stage).ToList();
@@ -44,6 +45,8 @@ public static class SpeedrunReport
         md.AppendLine(Inv($"- {Environment.ProcessorCount} logical cores, libtorch threads: {(o.Threads == 0 ? "all" : o.Threads.ToString(CultureInfo.InvariantCulture))}"));
         md.AppendLine($"- OS: {RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture})");
         md.AppendLine($"- .NET: {RuntimeInformation.FrameworkDescription}; TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version}");
+        md.AppendLine($"- CPU: {CpuInfo.Current.Model}; {CpuInfo.Current.FeatureLine}");
+        md.AppendLine($"- Precision: {precision.Reason}");
         md.AppendLine($"- Load average at the end (1/5/15 min): {LoadAverage()} — the machine may be shared, which depresses time and tokens/s.");
 
         md.AppendLine().AppendLine(Sections[1]).AppendLine();

@@ -16,10 +16,10 @@ public static class StepTimer
     /// The fastest of <paramref name="steps"/> optimizer steps (after <paramref name="warmup"/>) at <paramref name="batch"/> rows of
     /// the full context. The fastest, because a median of three still ran ~30% slower than the real run's steady state.
     /// </summary>
-    public static double SecondsPerStep(GptConfig config, int batch, bool bf16, int warmup = 2, int steps = 4)
+    public static double SecondsPerStep(GptConfig config, int batch, ScalarType compute, int warmup = 2, int steps = 4)
     {
         using var model = new Gpt(config);
-        model.ComputeType = bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        model.ComputeType = compute;
         model.train();
         using var optimizer = OptimizerFactory.AdamW(model, new AdamWSettings(1e-4, 0.9, 0.95, 1e-8, 0.0));
         var runner = new StepRunner(model, optimizer, new LrSchedule(1e-4, 1e-4, 0, warmup + steps, ScheduleKind.Cosine));

@@ -22,6 +22,12 @@ public sealed class StreamingDecoder(Tokenizer tokenizer)
         return sb.ToString();
     }
 
+    /// <summary>
+    /// Ends a stream that was cut (a token limit, a full context): the bytes of a character whose rest never came are
+    /// dropped, so the text ends on a whole character rather than on U+FFFD.
+    /// </summary>
+    public void DropIncomplete() => _utf8.Reset();
+
     /// <summary>Ends the stream: held bytes that never completed a character come out as U+FFFD.</summary>
     public string Flush() => Decode([], flush: true);
 

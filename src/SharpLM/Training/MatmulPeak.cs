@@ -5,7 +5,8 @@ using static TorchSharp.torch;
 namespace SharpLM.Training;
 
 /// <summary>Measured dense matmul throughput of this machine at a thread count: the denominator of MFU.</summary>
-public sealed record MatmulPeakResult(int Threads, int Size, double Fp32Gflops, double Bf16Gflops)
+/// <param name="Fp16Gflops">Measured only on request (<see cref="MatmulPeak.Measure"/> with fp16); NaN otherwise.</param>
+public sealed record MatmulPeakResult(int Threads, int Size, double Fp32Gflops, double Bf16Gflops, double Fp16Gflops = double.NaN)
 {
     /// <summary>Model FLOPs utilisation: achieved FLOP/s over the peak of the same precision.</summary>
     public double Mfu(double achievedFlopsPerSecond, bool bf16 = false) =>
@@ -13,29 +14,63 @@ public sealed record MatmulPeakResult(int Threads, int Size, double Fp32Gflops, 
 }
 
 /// <summary>
-/// Times square matrix multiplies (fp32 and bf16) for a fraction of a second at start-up. Measured once per process and
-/// thread count, then reused, so several runs in one process (tests, benchmarks) pay for it once.
+/// Times square matrix multiplies (fp32 and bf16, optionally fp16) at start-up. Measured once per process and thread
+/// count, then reused, so several runs in one process (tests, benchmarks) pay for it once.
 /// </summary>
+/// <remarks>
+/// Start-up stays bounded whatever the CPU: a half precision is first timed on a small matrix, and only when that shows
+/// native speed (at least a quarter of fp32's) is it timed at full size. Where bf16 is emulated (AVX2-only CPUs: about
+/// 1 GFLOP/s against 80–140 in fp32) a full-size product alone would take seconds.
+/// </remarks>
 public static class MatmulPeak
 {
-    static readonly ConcurrentDictionary<(int Threads, int Size), MatmulPeakResult> Measured = new();
+    static readonly ConcurrentDictionary<(int Threads, int Size, bool Fp16), MatmulPeakResult> Measured = new();
+
+    /// <summary>Side of the small matrix a half precision is probed on before it earns a full-size timing.</summary>
+    const int ProbeSize = 256;
 
     /// <summary>GFLOP/s of an n×n·n×n matmul with <paramref name="threads"/> libtorch threads (0 = keep the current setting).</summary>
-    public static MatmulPeakResult Measure(int threads, int size = 1024, double seconds = 0.4)
+    public static MatmulPeakResult Measure(int threads, int size = 1024, double seconds = 0.4, bool fp16 = false)
     {
         if (threads > 0 && get_num_threads() != threads) set_num_threads(threads);
-        return Measured.GetOrAdd((get_num_threads(), size), key =>
-            new MatmulPeakResult(key.Threads, size, Time(ScalarType.Float32, size, seconds), Time(ScalarType.BFloat16, size, seconds)));
+        return Measured.GetOrAdd((get_num_threads(), size, fp16), key =>
+        {
+            double fp32 = Gflops(ScalarType.Float32, size, size, size, seconds);
+            return new MatmulPeakResult(key.Threads, size, fp32, Half(ScalarType.BFloat16, fp32, size, seconds),
+                fp16 ? Half(ScalarType.Float16, fp32, size, seconds) : double.NaN);
+        });
     }
 
-    static double Time(ScalarType type, int n, double seconds)
+    static double Half(ScalarType type, double fp32Gflops, int size, double seconds)
+    {
+        double probe = Gflops(type, ProbeSize, ProbeSize, ProbeSize, seconds / 8);
+        return probe < fp32Gflops / 4 ? probe : Gflops(type, size, size, size, seconds);
+    }
+
+    /// <summary>
+    /// GFLOP/s of (m×k)·(k×n) products in <paramref name="type"/>, from the fastest product within about
+    /// <paramref name="seconds"/> (at least 3 after 2 warm-ups). With <paramref name="castFromFp32"/> the operands start in
+    /// fp32 and each product pays their cast, as a model with fp32 master weights computing in <paramref name="type"/> does.
+    /// </summary>
+    public static double Gflops(ScalarType type, int m, int k, int n, double seconds, bool castFromFp32 = false)
     {
         using var scope = NewDisposeScope();
         // A private generator keeps the global RNG stream (and so training determinism) untouched.
         using var gen = new Generator(0);
-        var a = randn(n, n, generator: gen).to_type(type);
-        var b = randn(n, n, generator: gen).to_type(type);
-        for (int i = 0; i < 2; i++) mm(a, b).Dispose(); // warm up caches and thread pool
+        var a = randn(m, k, generator: gen);
+        var b = randn(k, n, generator: gen);
+        if (!castFromFp32)
+        {
+            a = a.to_type(type);
+            b = b.to_type(type);
+        }
+        void Product()
+        {
+            using var inner = NewDisposeScope();
+            if (castFromFp32) mm(a.to_type(type), b.to_type(type));
+            else mm(a, b);
+        }
+        for (int i = 0; i < 2; i++) Product(); // warm up caches and thread pool
         // The fastest single product, not the mean: on shared cores the mean measures the neighbours' load, the fastest
         // is closest to what the hardware can do (so MFU errs low rather than high).
         var total = Stopwatch.StartNew();
@@ -43,9 +78,9 @@ public static class MatmulPeak
         for (int reps = 0; total.Elapsed.TotalSeconds < seconds || reps < 3; reps++)
         {
             var one = Stopwatch.StartNew();
-            mm(a, b).Dispose();
+            Product();
             best = Math.Min(best, one.Elapsed.TotalSeconds);
         }
-        return 2.0 * n * n * n / best / 1e9;
+        return 2.0 * m * k * n / best / 1e9;
     }
 }

@@ -24,24 +24,24 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
     const string Stage = "pretrain";
     const long TrainStream = 0;
 
-    public PretrainResult Run(PretrainOptions o)
+    public PretrainResult Run(PretrainOptions options)
     {
+        var o = options.Validate();
         var run = new RunFolder(o.Out);
         var checkpoints = new CheckpointManager(run, Stage, o.KeepLast);
-        var resumeFrom = o.Resume
-            ? checkpoints.Latest() ?? throw new SharpLmException($"{run.CheckpointsDir}: no checkpoint to resume from")
-            : null;
-        if (!o.Resume && (Directory.Exists(run.CheckpointsDir) || Directory.Exists(run.ModelDir)))
+        var resumeFrom = o.Resume ? checkpoints.Latest() : null;
+        if (o.Resume && resumeFrom is null)
+            log?.Invoke($"--resume: {run.CheckpointsDir} holds no checkpoint yet, so training starts from step 0");
+        if (resumeFrom is null && (Directory.Exists(run.CheckpointsDir) || Directory.Exists(run.ModelDir)))
             throw new SharpLmException($"{o.Out}: already holds a run; pass --resume to continue it or choose another --out");
-        Directory.CreateDirectory(run.Root);
+        using var folder = new NewFolder(run.Root);
 
         var device = TorchRuntime.Apply(new TorchSettings(o.Threads, o.Seed, o.Device));
-        var peak = MatmulPeak.Measure(o.Threads);
         manual_seed(o.Seed); // the weights' initialisation depends on the seed only
 
         var tokenizer = LoadTokenizer(o, run, resumeFrom);
         var fingerprint = TokenizerFingerprint.Of(tokenizer);
-        using var data = OpenData(o, run, tokenizer, fingerprint);
+        using var data = OpenData(o, run, tokenizer, fingerprint, resumeFrom is not null);
 
         var config = o.Shape.For(tokenizer.VocabSize);
         int T = config.ContextLength, B = o.BatchSize;
@@ -50,13 +50,14 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
         if (batchTokens <= 0 || batchTokens % microTokens != 0)
             throw new SharpLmException($"--batch-tokens {batchTokens} must be a positive multiple of batch size × context = {microTokens}");
         int micro = (int)(batchTokens / microTokens);
-        long steps = o.Steps ?? (o.Tokens is { } tk ? (tk + batchTokens - 1) / batchTokens
-            : throw new SharpLmException("give --steps or --tokens"));
-        if (steps <= 0) throw new SharpLmException($"--steps must be positive (got {steps})");
+        long steps = o.Steps ?? (o.Tokens!.Value + batchTokens - 1) / batchTokens;
+        var resumedState = resumeFrom is null ? null : TrainerState.Load(resumeFrom);
+        var precision = ComputePrecision.ForRun(o.Precision, resumedState, config, B * T, o.Threads);
+        var peak = MatmulPeak.Measure(o.Threads);
 
         using var model = new Gpt(config);
         model.to(device);
-        model.ComputeType = o.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        model.ComputeType = precision.Type;
         model.train();
         using var optimizer = OptimizerFactory.AdamW(model, new AdamWSettings(o.Lr, o.Beta1, o.Beta2, 1e-8, o.WeightDecay));
         var schedule = new LrSchedule(o.Lr, o.MinLr ?? o.Lr / 10, o.WarmupSteps, o.DecaySteps ?? steps, o.Schedule);
@@ -73,15 +74,18 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
                 throw new SharpLmException($"{resumeFrom}: the checkpoint was trained with a different tokenizer than {o.Tokenizer}");
             if (state.Step >= steps)
                 throw new SharpLmException($"{resumeFrom}: the run already reached step {state.Step} of {steps}; give a larger --steps to continue it");
-            state = state with { Schedule = schedule };
+            state = state with { Schedule = schedule, Precision = precision };
             metrics.TruncateAfter(state.Step);
             log?.Invoke($"resuming from {resumeFrom} at step {state.Step}");
         }
         else
         {
-            state = new TrainerState(Stage, 0, 0, 0, o.Seed, schedule, TrainerState.CaptureTorchRng(), fingerprint, null, 0);
+            state = new TrainerState(Stage, 0, 0, 0, o.Seed, schedule, TrainerState.CaptureTorchRng(), fingerprint, null, 0,
+                precision);
             if (File.Exists(run.MetricsPath)) File.Delete(run.MetricsPath);
+            metrics.Append("precision", 0, PrecisionFields(precision, peak));
         }
+        folder.Keep();
         WriteRunFile(run, o);
         long seed = state.Seed; // a resumed run keeps drawing the batches of the seed it started with
 
@@ -89,7 +93,8 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
         log?.Invoke(string.Create(CultureInfo.InvariantCulture,
             $"model: {config.ParameterCount:N0} parameters, depth {config.Depth}, width {config.Width}, heads {config.Heads}, context {T}, vocab {config.VocabSize}; {flopsPerToken / 1e6:F2} MFLOPs/token (training)"));
         log?.Invoke(string.Create(CultureInfo.InvariantCulture,
-            $"batch: {B}×{T} tokens × {micro} micro-batches = {batchTokens:N0} tokens/step; {steps:N0} steps; {(o.Bf16 ? "bf16" : "fp32")} compute; matmul peak {peak.Fp32Gflops:F1} GFLOP/s fp32, {peak.Bf16Gflops:F1} bf16 ({peak.Threads} threads)"));
+            $"batch: {B}×{T} tokens × {micro} micro-batches = {batchTokens:N0} tokens/step; {steps:N0} steps; matmul peak {peak.Fp32Gflops:F1} GFLOP/s fp32, {peak.Bf16Gflops:F1} bf16 ({peak.Threads} threads)"));
+        log?.Invoke($"precision {precision.Reason}");
 
         var clock = Stopwatch.StartNew();
         long startStep = state.Step;
@@ -118,7 +123,7 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
             state = state with { Step = step + 1, TokensSeen = state.TokensSeen + batchTokens, DataPosition = step + 1 };
 
             double tokPerSec = windowTokens / Math.Max(windowSeconds, 1e-9);
-            double mfu = peak.Mfu(tokPerSec * flopsPerToken, o.Bf16); // against the peak of the precision the matmuls run in
+            double mfu = peak.Mfu(tokPerSec * flopsPerToken, precision.IsBf16); // against the peak of the precision the matmuls run in
             double elapsed = elapsedBefore + clock.Elapsed.TotalSeconds;
             double eta = trainSeconds / (step + 1 - startStep) * (steps - step - 1);
             progress?.Report(new ProgressUpdate(Stage, step + 1, steps, "steps", string.Create(CultureInfo.InvariantCulture,
@@ -160,7 +165,7 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
         double total = elapsedBefore + clock.Elapsed.TotalSeconds;
         double tps = trainSeconds > 0 ? (state.Step - startStep) * batchTokens / trainSeconds : 0;
         return new PretrainResult(run.Root, state.Step, last.Loss, lastEval, state.BestValLoss, total, tps,
-            peak.Mfu(tps * flopsPerToken, o.Bf16), config.ParameterCount, flopsPerToken, peak);
+            peak.Mfu(tps * flopsPerToken, precision.IsBf16), config.ParameterCount, flopsPerToken, peak, precision);
     }
 
     /// <summary>
@@ -176,6 +181,13 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
             return generator.Generate(texts.Select(generator.EncodePrompt).ToList(), options)
                 .Select((g, i) => texts[i] + g.Text).ToList();
     }
+
+    /// <summary>The metrics.jsonl record of the precision choice and the measurements behind it.</summary>
+    public static Dictionary<string, JsonNode?> PrecisionFields(PrecisionChoice precision, MatmulPeakResult peak) => new()
+    {
+        ["precision"] = precision.Name, ["reason"] = precision.Reason,
+        ["fp32_gflops"] = peak.Fp32Gflops, ["bf16_gflops"] = peak.Bf16Gflops, ["threads"] = peak.Threads,
+    };
 
     static Tokenizer LoadTokenizer(PretrainOptions o, RunFolder run, string? resumeFrom)
     {
@@ -201,14 +213,14 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
         return tokenizer;
     }
 
-    TokenDataset OpenData(PretrainOptions o, RunFolder run, Tokenizer tokenizer, string fingerprint)
+    TokenDataset OpenData(PretrainOptions o, RunFolder run, Tokenizer tokenizer, string fingerprint, bool resuming)
     {
         string dir;
         if (o.Data.Count == 1 && TokenDataset.IsPrepared(o.Data[0])) dir = o.Data[0];
         else
         {
             dir = Path.Combine(run.Root, "data");
-            if (!(o.Resume && TokenDataset.IsPrepared(dir)))
+            if (!(resuming && TokenDataset.IsPrepared(dir)))
             {
                 log?.Invoke($"tokenizing {string.Join(", ", o.Data)} into {dir}");
                 TokenDataset.Prepare(o.Data, tokenizer, fingerprint, dir, progress);

@@ -20,6 +20,7 @@ namespace SharpLM.Training;
 /// <param name="TokenizerSha256">Fingerprint of the tokenizer (see <see cref="TokenizerFingerprint"/>), checked on resume.</param>
 /// <param name="BestValLoss">Lowest validation loss so far, or null before the first evaluation.</param>
 /// <param name="ElapsedSeconds">Training wall time before this checkpoint.</param>
+/// <param name="Precision">The compute precision (fp32, bf16) and why it was chosen; a resumed run keeps it.</param>
 public sealed record TrainerState(
     string Stage,
     long Step,
@@ -30,7 +31,8 @@ public sealed record TrainerState(
     string TorchRngState,
     string TokenizerSha256,
     double? BestValLoss,
-    double ElapsedSeconds)
+    double ElapsedSeconds,
+    PrecisionChoice? Precision = null)
 {
     public const string FileName = "trainer_state.json";
 

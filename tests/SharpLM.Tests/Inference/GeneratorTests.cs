@@ -1,6 +1,7 @@
 using SharpLM.Core;
 using SharpLM.Inference;
 using SharpLM.Model;
+using SharpLM.Training;
 
 namespace SharpLM.Tests.Inference;
 
@@ -170,7 +171,7 @@ public class GeneratorTests
         var lm = Lm();
         var prompt = lm.Tokenizer.Encode("the half path");
         var before = lm.FullLogProbs(prompt);
-        var generator = new Generator(lm.Model, lm.Tokenizer, Generator.ParsePrecision(name, lm.Model.Config));
+        var generator = new Generator(lm.Model, lm.Tokenizer, ComputePrecision.TypeOf(name));
         var batch = generator.Generate([prompt, lm.Tokenizer.Encode("hi")], AllProbabilities(lm.Tokenizer.VocabSize, maxTokens: 12));
         double worst = 0;
         foreach (var (g, p) in batch.Zip([prompt, lm.Tokenizer.Encode("hi")]))
@@ -205,18 +206,35 @@ public class GeneratorTests
         using var fused = lm.Model.FuseForInference(TorchSharp.torch.ScalarType.BFloat16);
         using (lm.Model.FuseForInference(TorchSharp.torch.ScalarType.BFloat16)) { }
         Assert.Contains("already fused", Assert.Throws<SharpLmException>(() => lm.Model.FuseForInference()).Message);
-        Assert.Contains("fp32, bf16, fp16", Assert.Throws<SharpLmException>(() => Generator.ParsePrecision("int4", lm.Model.Config)).Message);
+        Assert.Contains("auto, fp32, bf16, fp16", Assert.Throws<SharpLmException>(() =>
+            ComputePrecision.ForGeneration("int4", lm.Model.Config, () => throw new InvalidOperationException())).Message);
     }
+
+    static readonly MatmulPeakResult NativeBf16 = new(2, 1024, Fp32Gflops: 100, Bf16Gflops: 400);
+    static readonly MatmulPeakResult EmulatedBf16 = new(2, 1024, Fp32Gflops: 80, Bf16Gflops: 0.9);
 
     [Fact]
     public void Auto_precision_keeps_fp32_for_models_whose_matrices_fit_the_caches_and_halves_larger_ones()
     {
         var reference = new GptConfig(VocabSize: 4096, ContextLength: 256, Depth: 4, Width: 256, Heads: 4, KvHeads: 4);
         var speedrun = new GptConfig(VocabSize: 2048, ContextLength: 128, Depth: 4, Width: 192, Heads: 3, KvHeads: 3);
-        Assert.Equal(TorchSharp.torch.ScalarType.BFloat16, Generator.ParsePrecision("auto", reference)); // 16.0 MiB of matrices
-        Assert.Equal(TorchSharp.torch.ScalarType.Float32, Generator.ParsePrecision("auto", speedrun));   // 8.3 MiB
+        string Auto(GptConfig c, MatmulPeakResult peak) => ComputePrecision.ForGeneration("auto", c, () => peak).Name;
+        Assert.Equal("bf16", Auto(reference, NativeBf16)); // 16.0 MiB of matrices
+        Assert.Equal("fp32", Auto(speedrun, NativeBf16));  // 8.3 MiB
         // A tied head is the embedding, streamed by every token: it counts, so tying does not make a model "smaller".
-        Assert.Equal(TorchSharp.torch.ScalarType.BFloat16, Generator.ParsePrecision("auto", reference with { TieEmbeddings = true }));
-        Assert.Equal(TorchSharp.torch.ScalarType.Float16, Generator.ParsePrecision("fp16", speedrun));
+        Assert.Equal("bf16", Auto(reference with { TieEmbeddings = true }, NativeBf16));
+        Assert.Equal("fp16", ComputePrecision.ForGeneration("fp16", speedrun, () => EmulatedBf16).Name);
+    }
+
+    [Fact]
+    public void Auto_precision_keeps_fp32_where_bf16_is_emulated_whatever_the_model_size()
+    {
+        var reference = new GptConfig(VocabSize: 4096, ContextLength: 256, Depth: 4, Width: 256, Heads: 4, KvHeads: 4);
+        var choice = ComputePrecision.ForGeneration("auto", reference, () => EmulatedBf16);
+        Assert.Equal("fp32", choice.Name);
+        Assert.Contains("bf16 measured 0.9 GFLOP/s vs fp32 80", choice.Reason);
+        // A small model never pays for a measurement.
+        var small = new GptConfig(VocabSize: 300, ContextLength: 64, Depth: 1, Width: 32, Heads: 1, KvHeads: 1);
+        Assert.Equal("fp32", ComputePrecision.ForGeneration("auto", small, () => throw new InvalidOperationException()).Name);
     }
 }

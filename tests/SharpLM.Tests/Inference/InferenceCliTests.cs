@@ -30,7 +30,7 @@ public sealed class InferenceCliTests : IDisposable
         string[] args = ["generate", "--model", dir, "--max-tokens", "6", "--temperature", "0", "--threads", "1", "hello"];
         var (code, output, error) = Run("", option is null ? args : [.. args, "--precision", option]);
         Assert.Equal(0, code);
-        var generator = new Generator(_lm.Model, _lm.Tokenizer, Generator.ParsePrecision(precision, _lm.Model.Config));
+        var generator = new Generator(_lm.Model, _lm.Tokenizer, ComputePrecision.TypeOf(precision));
         var expected = generator.Generate([generator.EncodePrompt("hello")],
             new GenerationOptions(MaxNewTokens: 6, Sampling: SamplingOptions.Greedy))[0].Text;
         Assert.Equal(expected + Environment.NewLine, output);

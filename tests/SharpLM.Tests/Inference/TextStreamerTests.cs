@@ -36,6 +36,16 @@ public class TextStreamerTests
     }
 
     [Fact]
+    public void Text_cut_in_the_middle_of_a_character_ends_on_the_last_whole_character()
+    {
+        var tokenizer = new ByteTokenizer();
+        var streamer = new TextStreamer(tokenizer);
+        var bytes = tokenizer.Encode("因为这会伤害");
+        var text = string.Concat(bytes[..^2].Select(streamer.Push)) + streamer.Flush(); // cut after 1 of 3 bytes of 害
+        Assert.Equal("因为这会伤", text);
+    }
+
+    [Fact]
     public void A_stop_string_across_tokens_is_held_back_and_never_emitted()
     {
         var tokenizer = new ByteTokenizer();

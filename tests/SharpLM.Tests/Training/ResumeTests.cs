@@ -34,7 +34,9 @@ public sealed class ResumeTests : IDisposable
     [Fact]
     public void Resume_after_kill_reaches_identical_weights()
     {
-        const long steps = 160;
+        // Long enough that the run is still going when the test sees its first checkpoint, however loaded the machine:
+        // the kill may land anywhere after step 20, and no assertion depends on how far the run got by then.
+        const long steps = 400;
         var corpus = TinyRun.Corpus(_tmp);
         RunToEnd(TinyRun.CliArgs(corpus, _tmp["whole"], steps, evalEvery: 20));
 
@@ -48,7 +50,7 @@ public sealed class ResumeTests : IDisposable
             p.WaitForExit();
         }
         long stoppedAt = TrainerState.Load(killed.Latest()!).Step;
-        Assert.InRange(stoppedAt, 20, steps - 20);
+        Assert.InRange(stoppedAt, 20, steps - 1);
 
         RunToEnd(TinyRun.CliArgs(corpus, _tmp["killed"], steps, resume: true, evalEvery: 20));
         var whole = File.ReadAllBytes(Path.Combine(_tmp["whole"], "model", Checkpoint.WeightsFile));
