@@ -32,8 +32,8 @@ public static class TorchRuntime
         {
             if (!torch.cuda.is_available())
                 throw new SharpLmException(
-                    $"device '{device}' requested but CUDA is not available: reference a CUDA libtorch package instead of " +
-                    "libtorch-cpu-linux-x64 (see README, 'GPU') and run on a machine with an NVIDIA driver");
+                    $"device '{device}' requested but CUDA is not available: build with -p:TorchBackend=cuda (a CUDA " +
+                    "libtorch package; see README, 'GPU') and run on a machine with an NVIDIA driver");
             return new torch.Device(d);
         }
         throw new SharpLmException($"unknown device '{device}': expected cpu, cuda or cuda:N");

@@ -42,6 +42,7 @@ public sealed class SpeedrunTests : IDisposable
             position = at;
         }
         Assert.Contains(SeedProbeTexts.Completion, report);
+        Assert.Contains("- Precision: fp32: asked for (--precision fp32)", report);
         foreach (var chart in new[] { SpeedrunReport.AccuracyChart, SpeedrunReport.RatesChart, SpeedrunReport.BpbChart, SpeedrunReport.ThroughputChart, "base/loss.png", "ppo/reward.png" })
             Assert.True(new FileInfo(_tmp[Path.Combine("run", chart)]).Length > 1000, chart);
 
