@@ -27,7 +27,7 @@ public sealed class ResumeTests : IDisposable
     static void RunToEnd(string[] args)
     {
         using var p = Start(args);
-        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(2)), "training process did not finish");
+        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(10)), "training process did not finish");
         Assert.Equal(0, p.ExitCode);
     }
 
@@ -44,7 +44,7 @@ public sealed class ResumeTests : IDisposable
         using (var p = Start(TinyRun.CliArgs(corpus, _tmp["killed"], steps, evalEvery: 20)))
         {
             var clock = Stopwatch.StartNew();
-            while (killed.Latest() is null && !p.HasExited && clock.Elapsed < TimeSpan.FromMinutes(1)) Thread.Sleep(5);
+            while (killed.Latest() is null && !p.HasExited && clock.Elapsed < TimeSpan.FromMinutes(10)) Thread.Sleep(5);
             Assert.False(p.HasExited, "the run ended before it could be killed; make it longer");
             p.Kill(); // SIGKILL: no chance to clean up
             p.WaitForExit();
