@@ -14,7 +14,7 @@ public static class EvalCommand
         var model = new Option<string>("--model") { Description = "run folder or checkpoint folder", Required = true };
         var task = new Option<string[]>("--task")
         {
-            Description = $"task name ({string.Join(", ", EvalTaskReader.Known.Keys)}) or file (.jsonl task, .txt text)",
+            Description = $"task name ({string.Join(", ", EvalTaskReader.Known.Keys)}) or file (.jsonl task, SQuAD .json, .txt text)",
             Required = true, AllowMultipleArgumentsPerToken = true,
         };
         var limit = new Option<int?>("--limit") { Description = "score only the first N items (text: N windows)" };
@@ -23,7 +23,7 @@ public static class EvalCommand
         var threads = CommonOptions.Threads();
         var device = CommonOptions.Device();
         var json = CommonOptions.Json();
-        var command = new Command("eval", "Evaluate a model: multiple choice (log-likelihood), generative (chat answers) or text loss / bits per byte")
+        var command = new Command("eval", "Evaluate a model: multiple choice (log-likelihood), generative (chat answers), last word, reading comprehension or text loss / bits per byte")
         {
             model, task, limit, match, maxTokens, threads, device, json,
         };
@@ -42,11 +42,14 @@ public static class EvalCommand
             foreach (var r in reports)
             {
                 string Metric(string key) => r.Metrics.TryGetValue(key, out var v) ? F(v) : "";
-                var result = r.Kind == "text"
-                    ? $"loss {Metric("loss")}, bits/byte {Metric("bits_per_byte")}"
-                    : r.Metrics.ContainsKey("accuracy_per_byte")
-                        ? $"acc {Metric("accuracy")} (per byte {Metric("accuracy_per_byte")})"
-                        : $"acc {Metric("accuracy")}";
+                var result = r.Kind switch
+                {
+                    "text" => $"loss {Metric("loss")}, bits/byte {Metric("bits_per_byte")}",
+                    "last_word" => $"acc {Metric("accuracy")}, perplexity {Metric("perplexity")}",
+                    "reading_comprehension" => $"EM {Metric("exact_match")}, F1 {Metric("f1")}",
+                    _ when r.Metrics.ContainsKey("accuracy_per_byte") => $"acc {Metric("accuracy")} (per byte {Metric("accuracy_per_byte")})",
+                    _ => $"acc {Metric("accuracy")}",
+                };
                 var skipped = r.Metrics.TryGetValue("skipped", out var k) ? k.ToString(CultureInfo.InvariantCulture) : "";
                 table.AddRow(Markup.Escape(r.Task), r.Kind, r.Items.ToString(CultureInfo.InvariantCulture), result, Metric("random_chance"), skipped);
             }

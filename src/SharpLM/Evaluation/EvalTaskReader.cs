@@ -13,8 +13,10 @@ namespace SharpLM.Evaluation;
 /// <item><c>question, choices, answer</c> letter (MMLU: scored on the answer letter after the listed choices)</item>
 /// <item><c>context_options, continuation, gold</c> (WinoGrande: the continuation scored after each context)</item>
 /// <item><c>question, answer</c> (generative, e.g. GSM8K with "#### N")</item>
+/// <item><c>context, continuation</c> (LAMBADA: the continuation is the passage's last word)</item>
 /// </list>
-/// A .txt file is a text task (loss and bits per byte).
+/// A SQuAD-layout JSON document (<c>{"data": [{"paragraphs": [{"context", "qas": [{"question", "answers"}]}]}]}</c>, e.g.
+/// CMRC 2018) is a reading-comprehension task. A .txt file is a text task (loss and bits per byte).
 /// </summary>
 public static class EvalTaskReader
 {
@@ -31,6 +33,8 @@ public static class EvalTaskReader
         ["mmlu"] = "eval/en/mmlu_val.jsonl",
         ["mmlu_dev"] = "eval/en/mmlu_dev.jsonl",
         ["gsm8k"] = "eval/en/gsm8k_test_1319.jsonl",
+        ["lambada"] = "eval/en/lambada_openai.jsonl",
+        ["cmrc2018"] = "eval/zh/cmrc2018_trial_squad_1002q.json",
     };
 
     /// <summary>Reads a task by name or path; <paramref name="limit"/> keeps the first N items.</summary>
@@ -44,14 +48,16 @@ public static class EvalTaskReader
             if (text.Trim().Length == 0) throw new SharpLmException($"{path}: empty text file");
             return new EvalTask.Text(name, path, text);
         }
+        if (IsJsonDocument(text)) return SquadReader.Read(name, path, text, limit);
         var mc = new List<MultipleChoiceItem>();
         var gen = new List<GenerativeItem>();
+        var lastWord = new List<LastWordItem>();
         long line = 0;
         foreach (var raw in text.Split('\n'))
         {
             line++;
             if (string.IsNullOrWhiteSpace(raw)) continue;
-            if (limit is { } n && mc.Count + gen.Count >= n) break;
+            if (limit is { } n && mc.Count + gen.Count + lastWord.Count >= n) break;
             JsonDocument doc;
             try { doc = JsonDocument.Parse(raw); }
             catch (JsonException e) { throw SharpLmException.At(path, line, null, $"invalid JSON: {e.Message}"); }
@@ -60,11 +66,40 @@ public static class EvalTaskReader
             if (r.ValueKind != JsonValueKind.Object) throw SharpLmException.At(path, line, null, "expected a JSON object");
             var record = new Record(r, path, line);
             if (record.Has("question") && record.Has("answer") && !record.Has("choices")) gen.Add(new GenerativeItem(record.Str("question"), record.Str("answer")));
+            else if (record.Has("context") && record.Has("continuation") && !record.Has("context_options")) lastWord.Add(LastWord(record));
             else mc.Add(MultipleChoice(record));
-            if (mc.Count > 0 && gen.Count > 0) throw SharpLmException.At(path, line, null, "mixes multiple-choice and generative records");
+            if (new[] { mc.Count, gen.Count, lastWord.Count }.Count(c => c > 0) > 1)
+                throw SharpLmException.At(path, line, null, "mixes records of different tasks (multiple-choice, generative, last-word)");
         }
-        if (mc.Count + gen.Count == 0) throw new SharpLmException($"{path}: no records");
+        if (mc.Count + gen.Count + lastWord.Count == 0) throw new SharpLmException($"{path}: no records");
+        if (lastWord.Count > 0) return new EvalTask.LastWord(name, path, lastWord);
         return gen.Count > 0 ? new EvalTask.Generative(name, path, gen) : new EvalTask.MultipleChoice(name, path, mc);
+    }
+
+    /// <summary>One JSON document rather than JSON lines: its first line alone is not a complete JSON value.</summary>
+    static bool IsJsonDocument(string text)
+    {
+        var trimmed = text.TrimStart();
+        if (!trimmed.StartsWith('{')) return false;
+        int end = trimmed.IndexOf('\n');
+        try
+        {
+            using var _ = JsonDocument.Parse(end < 0 ? trimmed : trimmed[..end]);
+            return false;
+        }
+        catch (JsonException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>LAMBADA: the passage and its last word, which gets the space that separates it when the file leaves it out.</summary>
+    static LastWordItem LastWord(Record r)
+    {
+        var (context, word) = (r.Str("context"), r.Str("continuation"));
+        if (word.Trim().Length == 0) throw SharpLmException.At(r.File, r.Line, "continuation", "is empty");
+        bool joined = context.Length == 0 || char.IsWhiteSpace(context[^1]) || char.IsWhiteSpace(word[0]);
+        return new LastWordItem(context, joined ? word : " " + word);
     }
 
     static MultipleChoiceItem MultipleChoice(Record r)

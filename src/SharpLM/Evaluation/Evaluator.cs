@@ -40,6 +40,8 @@ public static class Evaluator
                 EvalTask.MultipleChoice mc => MultipleChoice(mc),
                 EvalTask.Generative g => Generative(g),
                 EvalTask.Text t => Text(t),
+                EvalTask.LastWord l => LastWord(l),
+                EvalTask.ReadingComprehension rc => Reading(rc),
                 _ => throw new InvalidOperationException(task.GetType().Name),
             };
             var report = new EvalReport(task.Name, r.Kind, task.Source, Path.GetFullPath(loaded.Dir), r.Items, r.Metrics, r.Samples,
@@ -63,6 +65,19 @@ public static class Evaluator
         {
             var res = GenerativeScorer.Evaluate(model, tokenizer, t.Items, o.Match, o.MaxNewTokens, progress: progress, task: t.Name);
             return ("generative", res.Items, new() { ["accuracy"] = res.Accuracy, ["skipped"] = res.Skipped }, res.Samples.Take(o.KeepSamples).ToList());
+        }
+
+        (string, int, Dictionary<string, double>, IReadOnlyList<GenerativeSample>?) LastWord(EvalTask.LastWord t)
+        {
+            var res = LastWordScorer.Evaluate(model, tokenizer, t.Items, progress: progress, task: t.Name);
+            return ("last_word", res.Items, new() { ["accuracy"] = res.Accuracy, ["perplexity"] = res.Perplexity, ["skipped"] = res.Skipped }, null);
+        }
+
+        (string, int, Dictionary<string, double>, IReadOnlyList<GenerativeSample>?) Reading(EvalTask.ReadingComprehension t)
+        {
+            var res = ReadingScorer.Evaluate(model, tokenizer, t.Items, o.MaxNewTokens, progress: progress, task: t.Name);
+            return ("reading_comprehension", res.Items, new() { ["exact_match"] = res.ExactMatch, ["f1"] = res.F1, ["skipped"] = res.Skipped },
+                res.Samples.Take(o.KeepSamples).ToList());
         }
 
         (string, int, Dictionary<string, double>, IReadOnlyList<GenerativeSample>?) Text(EvalTask.Text t)

@@ -20,29 +20,44 @@ public static class GenerativeScorer
     public static GenerativeResult Evaluate(Gpt model, Tokenizer tokenizer, IReadOnlyList<GenerativeItem> items, AnswerMatch match,
         int maxNewTokens = 256, int batch = 16, IProgress<ProgressUpdate>? progress = null, string task = "eval")
     {
+        var samples = new List<GenerativeSample>(items.Count);
+        var answered = Answer(model, tokenizer, items.Select(i => i.Question).ToList(), maxNewTokens, batch, (index, answer) =>
+        {
+            var item = items[index];
+            samples.Add(new GenerativeSample(item.Question, answer, item.Reference, AnswerChecker.IsCorrect(answer, item.Reference, match)));
+            return $"acc {(double)samples.Count(s => s.Correct) / samples.Count:P1}";
+        }, progress, task);
+        return new GenerativeResult(samples.Count, samples.Count(s => s.Correct), samples, items.Count - answered);
+    }
+
+    /// <summary>
+    /// Greedy chat answers to <paramref name="questions"/> in batches; <paramref name="onAnswer"/> gets each answered
+    /// question's index and answer and returns the progress note. Returns how many were answered: a question that cannot be
+    /// encoded, or leaves no room to answer in the context, is skipped.
+    /// </summary>
+    public static int Answer(Gpt model, Tokenizer tokenizer, IReadOnlyList<string> questions, int maxNewTokens, int batch,
+        Func<int, string, string> onAnswer, IProgress<ProgressUpdate>? progress, string task)
+    {
         var template = new ChatTemplate(tokenizer);
         var generator = new Generator(model, tokenizer);
         var options = new GenerationOptions(maxNewTokens, SamplingOptions.Greedy, [template.AssistantEndId]).Validate();
-        var samples = new List<GenerativeSample>(items.Count);
-        var encoded = new List<(GenerativeItem Item, int[] Prompt)>(items.Count);
-        foreach (var item in items)
+        var encoded = new List<(int Index, int[] Prompt)>(questions.Count);
+        for (int i = 0; i < questions.Count; i++)
         {
             int[] prompt;
-            try { prompt = template.RenderForGeneration([new ChatMessage(ChatMessage.User, item.Question)]); }
+            try { prompt = template.RenderForGeneration([new ChatMessage(ChatMessage.User, questions[i])]); }
             catch (SharpLmException) { continue; } // not encodable: counted as skipped
-            if (prompt.Length < generator.ContextLength) encoded.Add((item, prompt)); // else no room to answer: skipped
+            if (prompt.Length < generator.ContextLength) encoded.Add((i, prompt)); // else no room to answer: skipped
         }
-        for (int i = 0; i < encoded.Count; i += batch)
+        int done = 0;
+        foreach (var chunk in encoded.Chunk(batch))
         {
-            var chunk = encoded.Skip(i).Take(batch).Select(e => e.Item).ToList();
-            var prompts = encoded.Skip(i).Take(batch).Select(e => e.Prompt).ToList();
-            var answers = generator.Generate(prompts, options);
-            for (int k = 0; k < chunk.Count; k++)
-                samples.Add(new GenerativeSample(chunk[k].Question, answers[k].Text, chunk[k].Reference,
-                    AnswerChecker.IsCorrect(answers[k].Text, chunk[k].Reference, match)));
-            int correct = samples.Count(s => s.Correct);
-            progress?.Report(new ProgressUpdate(task, samples.Count, encoded.Count, "items", $"acc {(double)correct / samples.Count:P1}"));
+            var answers = generator.Generate(chunk.Select(e => e.Prompt).ToList(), options);
+            string note = "";
+            for (int k = 0; k < chunk.Length; k++) note = onAnswer(chunk[k].Index, answers[k].Text);
+            done += chunk.Length;
+            progress?.Report(new ProgressUpdate(task, done, encoded.Count, "items", note));
         }
-        return new GenerativeResult(samples.Count, samples.Count(s => s.Correct), samples, items.Count - encoded.Count);
+        return encoded.Count;
     }
 }

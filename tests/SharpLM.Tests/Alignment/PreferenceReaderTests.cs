@@ -65,17 +65,21 @@ public class PreferenceReaderTests : IDisposable
         Assert.StartsWith($"{path}:{expected}", e.Message);
     }
 
+    // One fixture per layout of the public preference sets (the data suite reads the real files).
     [Theory]
-    [InlineData("en/dpo_en_demo_300.json", 300)]
-    [InlineData("en/hh_rlhf_harmless_base_test.jsonl.gz", 2312)]
-    [InlineData("en/rasbt_instruction_data_with_preference_1100.json", 1100)]
-    [InlineData("zh/dpo_zh_500_medicalgpt.jsonl", 500)]
-    [InlineData("zh/dpo_zh_demo_300.json", 300)]
-    public void Every_shared_preference_file_reads_completely(string file, int count)
+    [InlineData("preference/prompt_chosen_rejected.jsonl", "Thanks!", "You are welcome.", "Whatever.")]
+    [InlineData("preference/sharegpt.json", "Name a fruit.", "An apple.", "A chair.")]
+    [InlineData("preference/medicalgpt.jsonl", "头疼吃什么？", "先休息；持续头疼请就医。", "随便吃点药。")]
+    [InlineData("preference/instruction.json", "Say thanks.", "Thank you very much!", "Fine.")]
+    [InlineData("preference/hh_rlhf.jsonl", "How are you?", "Well, thank you.", "Leave me alone.")]
+    public void Every_supported_preference_layout_reads_completely(string file, string lastPrompt, string chosen, string rejected)
     {
-        var pairs = PreferenceReader.Read([SharedData.Path("preference/" + file)]);
-        Assert.Equal(count, pairs.Count);
+        var pairs = PreferenceReader.Read([Fixture.Path(file)]);
+        Assert.Equal(2, pairs.Count);
         Assert.All(pairs, p => Assert.Equal(ChatMessage.User, p.Prompt[^1].Role));
+        Assert.Equal((lastPrompt, chosen, rejected), (pairs[1].Prompt[^1].Content, pairs[1].Chosen, pairs[1].Rejected));
+        using var dir = new TempDir();
+        Assert.Equal(pairs.Select(p => p.Chosen), PreferenceReader.Read([Fixture.Gzipped(dir, file)]).Select(p => p.Chosen));
     }
 
     [Fact]

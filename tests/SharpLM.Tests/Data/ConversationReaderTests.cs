@@ -8,30 +8,48 @@ namespace SharpLM.Tests.Data;
 
 public class ConversationReaderTests
 {
+    // One fixture per format (the data suite reads every public SFT file the same way).
     [Theory]
-    [InlineData("sft/en/alpaca_selfinstruct_seed_tasks_175.jsonl", 175)]
-    [InlineData("sft/en/dolly_hhrlhf_train_small_1000.jsonl", 1000)]
-    [InlineData("sft/en/dolly_open_qa_chinkara.jsonl", 3742)]
-    [InlineData("sft/en/gsm8k_train_7473.jsonl.gz", 7473)]
-    [InlineData("sft/en/rasbt_instruction_data_1100.json", 1100)]
-    [InlineData("sft/zh/identity_selfcognition_template.json", 91)]
-    [InlineData("sft/zh/oasst1_zh_sft_766.json", 766)]
-    public void Every_shared_sft_file_reads_into_valid_conversations(string file, int records)
+    [InlineData("sft/alpaca.json", 2)]
+    [InlineData("sft/self_instruct.jsonl", 3)]
+    [InlineData("sft/dolly.jsonl", 2)]
+    [InlineData("sft/oasst.json", 2)]
+    [InlineData("sft/messages.jsonl", 2)]
+    [InlineData("sft/prompt_completion.jsonl", 2)]
+    [InlineData("sft/gsm8k.jsonl", 2)]
+    public void Every_supported_sft_format_reads_into_valid_conversations(string file, int conversations)
     {
-        var set = ConversationReader.Read(SharedData.Path(file));
-        Assert.Equal(records, set.Conversations.Count);
+        var set = ConversationReader.Read(Fixture.Path(file));
+        Assert.Equal(conversations, set.Conversations.Count);
         Assert.Equal(0, set.Skipped);
         foreach (var c in set.Conversations) ChatTemplate.Check(c.Messages, forGeneration: false);
     }
 
     [Fact]
-    public void Openassistant_history_becomes_earlier_turns_and_alpaca_prompt_template_is_unwrapped()
+    public void Formats_map_their_fields_to_the_expected_turns()
     {
-        var oasst = ConversationReader.Read(SharedData.Path("sft/zh/oasst1_zh_sft_766.json")).Conversations;
-        Assert.Contains(oasst, c => c.Messages.Count >= 4);
-        var dolly = ConversationReader.Read(SharedData.Path("sft/en/dolly_hhrlhf_train_small_1000.jsonl")).Conversations[0];
-        Assert.Equal("what is kangen water?", dolly.Messages[0].Content);
-        Assert.EndsWith("dolly_hhrlhf_train_small_1000.jsonl:1", dolly.Source);
+        string[] Turns(string file, int index = 0) =>
+            ConversationReader.Read(Fixture.Path(file)).Conversations[index].Messages.Select(m => $"{m.Role}: {m.Content}").ToArray();
+        Assert.Equal(["user: Add the numbers.\n\n2 and 3", "assistant: 5"], Turns("sft/alpaca.json", 1));
+        Assert.Equal(["user: Give the opposite word.\n\nup", "assistant: down"], Turns("sft/self_instruct.jsonl", 1));
+        Assert.Equal(["user: Summarise the text.\n\nThe river floods every spring.", "assistant: It floods in spring."], Turns("sft/dolly.jsonl", 1));
+        Assert.Equal(["user: 水在多少度沸腾？", "assistant: 在标准大气压下是一百摄氏度。", "user: 再说一遍？", "assistant: 好的：水在一百度沸腾。"],
+            Turns("sft/oasst.json"));
+        Assert.Equal(["system: Be brief.", "user: Hi", "assistant: Hello.", "user: Bye", "assistant: Goodbye."], Turns("sft/messages.jsonl"));
+        Assert.Equal(["user: 2+2?", "assistant: 4"], Turns("sft/messages.jsonl", 1));
+        Assert.Equal(["user: what is a kite?", "assistant: A toy that flies on the wind."], Turns("sft/prompt_completion.jsonl", 1));
+        var gsm = ConversationReader.Read(Fixture.Path("sft/gsm8k.jsonl")).Conversations[1];
+        Assert.EndsWith("#### 30", gsm.Messages[1].Content);
+        Assert.EndsWith("gsm8k.jsonl:2", gsm.Source);
+    }
+
+    [Fact]
+    public void Gzipped_and_plain_files_read_the_same()
+    {
+        using var dir = new TempDir();
+        var plain = ConversationReader.Read(Fixture.Path("sft/oasst.json")).Conversations;
+        var gz = ConversationReader.Read(Fixture.Gzipped(dir, "sft/oasst.json")).Conversations;
+        Assert.Equal(plain.SelectMany(c => c.Messages), gz.SelectMany(c => c.Messages));
     }
 
     [Fact]
