@@ -50,5 +50,7 @@ public static class Program
         DpoCommand.Build(),
         PpoCommand.Build(),
         GrpoCommand.Build(),
+        ExportCommand.Build(),
+        ImportCommand.Build(),
     ];
 }

@@ -35,7 +35,7 @@ public sealed class ChunkSplitter
         if (maxBytes < 4) throw new SharpLmException($"max pre-token bytes must be at least 4 (one UTF-8 character), got {maxBytes}");
         try
         {
-            _regex = new Regex(pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant);
+            _regex = new Regex(WholeSurrogatePairs(pattern), RegexOptions.Compiled | RegexOptions.CultureInvariant);
         }
         catch (ArgumentException e)
         {
@@ -50,6 +50,16 @@ public sealed class ChunkSplitter
 
     public string Pattern { get; }
     public int MaxBytes { get; }
+
+    /// <summary>
+    /// .NET matches UTF-16 units, Python's tiktoken, Hugging Face (Rust) and llama.cpp match code points: there
+    /// <c>[^\r\n\p{L}\p{N}]?\p{L}+</c> takes "🍎和香蕉" as one chunk (the emoji is one character), here the optional class
+    /// could only take half of the surrogate pair. So every negated class also accepts a whole surrogate pair, tried
+    /// first; astral characters then behave as the non-letter, non-digit symbols (emoji) that nearly all of them are (rare
+    /// astral letters, such as CJK extension B, still split differently).
+    /// </summary>
+    internal static string WholeSurrogatePairs(string pattern) =>
+        Regex.Replace(pattern, @"(?<!\\)\[\^(?:\\.|[^\]\\])*\]", m => $@"(?:[\uD800-\uDBFF][\uDC00-\uDFFF]|{m.Value})");
 
     /// <summary>Appends the chunks of <paramref name="text"/> to <paramref name="into"/> as (offset, length) in chars.</summary>
     public void Split(ReadOnlySpan<char> text, List<(int Offset, int Length)> into)

@@ -25,4 +25,14 @@ public class ChunkSplitterTests
     [Fact]
     public void Lone_surrogates_become_replacement_characters_and_pairs_survive() =>
         Assert.Equal("a\uFFFD😀\uFFFDb", ChunkSplitter.ReplaceLoneSurrogates("a\uDC00😀\uD800b"));
+
+    [Fact]
+    public void An_emoji_is_one_character_to_the_pattern_as_in_tiktoken()
+    {
+        // Python's tiktoken (code points) gives "🍎和香蕉" as one chunk: [^\r\n\p{L}\p{N}]? takes the whole emoji.
+        var text = "吃苹果🍎和香蕉🍌, ok👍🏽 x";
+        var chunks = new List<(int Offset, int Length)>();
+        new ChunkSplitter(ChunkSplitter.Gpt4Pattern, ChunkSplitter.DefaultMaxBytes).Split(text, chunks);
+        Assert.Equal(["吃苹果", "🍎和香蕉", "🍌,", " ok", "👍🏽", " x"], chunks.Select(c => text.Substring(c.Offset, c.Length)));
+    }
 }

@@ -1,0 +1,189 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SharpLM.Core;
+using SharpLM.Model;
+using SharpLM.Tokenization;
+using SharpLM.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpLM.Interop;
+
+/// <summary>What <c>sharplm import hf</c> takes: a Hugging Face model folder and the run folder to write.</summary>
+public sealed record HfImportOptions(string Dir, string Out);
+
+/// <summary>What was imported; <paramref name="AddedSpecials"/> lists SharpLM's chat tokens the model lacked (new rows).</summary>
+public sealed record HfImportResult(string Out, string Architecture, GptConfig Config, IReadOnlyList<string> AddedSpecials,
+    bool ChatTemplate);
+
+/// <summary>
+/// Turns a Llama-, Qwen3- or Arcee-layout safetensors folder (one file, or shards listed in model.safetensors.index.json)
+/// with a byte-level BPE tokenizer.json into a SharpLM run folder (<c>OUT/model/</c>), which every later verb reads as
+/// its own. transformers' rotary encoding is ours (rotate-half), so weights are copied as they are; SharpLM's chat
+/// tokens are added as new rows (the mean embedding) when the tokenizer lacks them, so SFT can teach them. Every
+/// problem is found before anything is written and named by file and field.
+/// </summary>
+public static class HfImporter
+{
+    public const string IndexFile = "model.safetensors.index.json";
+
+    public static HfImportResult Import(HfImportOptions o)
+    {
+        if (!Directory.Exists(o.Dir)) throw new SharpLmException($"{o.Dir}: folder not found (expected a Hugging Face model folder)");
+        var configPath = Path.Combine(o.Dir, HfExporter.ConfigFile);
+        var (config, architecture) = ReadConfig(configPath);
+        var tokenizer = HfTokenizerJson.Read(Path.Combine(o.Dir, HfTokenizerJson.FileName));
+        var entries = WeightEntries(o.Dir);
+
+        using var scope = NewDisposeScope();
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        Tensor Take(string name, long[] shape)
+        {
+            if (!entries.TryGetValue(name, out var e))
+                throw SharpLmException.At(entries.Values.FirstOrDefault()?.File ?? o.Dir, null, name, "tensor missing");
+            if (!e.Shape.SequenceEqual(shape))
+                throw SharpLmException.At(e.File, null, name,
+                    $"shape [{string.Join(", ", e.Shape)}] where config.json implies [{string.Join(", ", shape)}]");
+            return SafetensorsFile.ReadF32(e);
+        }
+        // Shapes come from config.json; the probe model (no weights read yet) lists every parameter and its shape.
+        using (var probe = new Gpt(config))
+            foreach (var (name, p) in probe.named_parameters()) tensors[name] = Take(name, p.shape);
+        var unused = entries.Keys.Where(k => !tensors.ContainsKey(k) && !k.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal)).ToList();
+        if (unused.Count > 0)
+            throw SharpLmException.At(entries[unused[0]].File, null, unused[0],
+                $"tensor not used by the {architecture.HfClass} layout (attention/MLP biases and other extras are not supported)");
+
+        var (finalTokenizer, added) = WithChatTokens(tokenizer);
+        config = FitVocabulary(config, finalTokenizer.VocabSize, tensors);
+        bool chat = added.Count == 0 && File.Exists(Path.Combine(o.Dir, HfExporter.TokenizerConfigFile))
+                    && JsonNode.Parse(File.ReadAllText(Path.Combine(o.Dir, HfExporter.TokenizerConfigFile)))?["chat_template"] is not null;
+        using var model = new Gpt(config);
+        using (no_grad())
+            foreach (var (name, p) in model.named_parameters()) p.copy_(tensors[name]);
+        Checkpoint.Save(new RunFolder(o.Out).ModelDir, model, finalTokenizer, "import", tmp =>
+        {
+            if (chat) new ChatTemplate(finalTokenizer).Save(tmp);
+        });
+        return new HfImportResult(o.Out, architecture.HfClass, config, added, chat);
+    }
+
+    /// <summary>config.json → our configuration; refuses what our model cannot run, naming the field.</summary>
+    static (GptConfig, ExportArchitecture) ReadConfig(string path)
+    {
+        if (!File.Exists(path)) throw new SharpLmException($"{path}: file not found");
+        JsonObject c;
+        try
+        {
+            c = JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw SharpLmException.At(path, null, null, "empty file");
+        }
+        catch (JsonException e)
+        {
+            throw SharpLmException.At(path, e.LineNumber + 1, null, $"invalid JSON: {e.Message}");
+        }
+        T Get<T>(string field, T? fallback = default)
+        {
+            try
+            {
+                return c[field] is { } n ? n.GetValue<T>()
+                    : fallback ?? throw SharpLmException.At(path, null, field, "missing");
+            }
+            catch (Exception e) when (e is InvalidOperationException or FormatException)
+            {
+                throw SharpLmException.At(path, null, field, $"wrong type: {e.Message}");
+            }
+        }
+        var type = Get<string>("model_type");
+        var architecture = new[] { ExportArchitecture.Qwen3, ExportArchitecture.Llama, ExportArchitecture.Arcee }
+                               .FirstOrDefault(a => a.ModelType == type)
+                           ?? throw SharpLmException.At(path, null, "model_type",
+                               $"'{type}' is not supported (llama, qwen3 or arcee layouts)");
+        string expectedAct = architecture == ExportArchitecture.Arcee ? "relu2" : "silu";
+        var act = Get<string>("hidden_act", expectedAct);
+        if (act != expectedAct) throw SharpLmException.At(path, null, "hidden_act", $"'{act}' is not supported for {type} (expected {expectedAct})");
+        foreach (var flag in new[] { "attention_bias", "mlp_bias" })
+            if (c[flag] is { } f && f.GetValue<bool>())
+                throw SharpLmException.At(path, null, flag, "true is not supported (SharpLM's projections have no bias)");
+        if (c["rope_scaling"] is JsonObject scaling && scaling["rope_type"]?.GetValue<string>() is { } rt && rt != "default")
+            throw SharpLmException.At(path, null, "rope_scaling", $"'{rt}' is not supported (plain RoPE only)");
+        int width = Get<int>("hidden_size"), heads = Get<int>("num_attention_heads");
+        int headDim = Get("head_dim", heads > 0 ? width / heads : 0);
+        if (heads <= 0 || headDim * heads != width)
+            throw SharpLmException.At(path, null, "head_dim",
+                $"{headDim} × {heads} heads differs from hidden_size {width} (SharpLM's head size is hidden_size / heads)");
+        double ropeTheta = c["rope_parameters"]?["rope_theta"]?.GetValue<double>() ?? Get("rope_theta", 10000.0);
+        var config = new GptConfig(
+            VocabSize: Get<int>("vocab_size"),
+            ContextLength: Get<int>("max_position_embeddings"),
+            Depth: Get<int>("num_hidden_layers"),
+            Width: width,
+            Heads: heads,
+            KvHeads: Get("num_key_value_heads", heads),
+            Mlp: architecture == ExportArchitecture.Arcee ? MlpKind.ReluSquared : MlpKind.SwiGlu,
+            MlpHidden: Get<int>("intermediate_size"),
+            TieEmbeddings: Get("tie_word_embeddings", false),
+            QkNorm: architecture == ExportArchitecture.Qwen3,
+            NormEps: Get("rms_norm_eps", 1e-6),
+            RopeBase: ropeTheta);
+        // Our default hidden width stays implicit (0), so a SharpLM model comes back with the configuration it left with.
+        if (config.MlpHidden == (config with { MlpHidden = 0 }).MlpHiddenSize) config = config with { MlpHidden = 0 };
+        return (config.Validate(path), architecture);
+    }
+
+    /// <summary>Tensor entries by name, from model.safetensors or the shards an index lists.</summary>
+    static Dictionary<string, SafetensorsFile.Entry> WeightEntries(string dir)
+    {
+        var single = Path.Combine(dir, HfExporter.WeightsFile);
+        var indexPath = Path.Combine(dir, IndexFile);
+        IEnumerable<string> files;
+        if (File.Exists(single)) files = [single];
+        else if (File.Exists(indexPath))
+        {
+            try
+            {
+                var map = JsonNode.Parse(File.ReadAllText(indexPath))?["weight_map"]?.AsObject()
+                          ?? throw SharpLmException.At(indexPath, null, "weight_map", "missing");
+                files = map.Select(kv => kv.Value?.GetValue<string>() ?? throw SharpLmException.At(indexPath, null, $"weight_map.{kv.Key}", "no file"))
+                    .Distinct().Select(f => Path.Combine(dir, f)).ToList();
+            }
+            catch (JsonException e)
+            {
+                throw SharpLmException.At(indexPath, e.LineNumber + 1, null, $"invalid JSON: {e.Message}");
+            }
+        }
+        else throw new SharpLmException($"{dir}: no {HfExporter.WeightsFile} nor {IndexFile}");
+        var entries = new Dictionary<string, SafetensorsFile.Entry>(StringComparer.Ordinal);
+        foreach (var file in files)
+            foreach (var e in SafetensorsFile.ReadHeader(file))
+                if (!entries.TryAdd(e.Name, e)) throw SharpLmException.At(file, null, e.Name, $"also in {entries[e.Name].File}");
+        return entries;
+    }
+
+    /// <summary>The tokenizer with SharpLM's seven chat tokens, each missing one given the next free id.</summary>
+    static (BpeTokenizer, List<string>) WithChatTokens(BpeTokenizer tokenizer)
+    {
+        var specials = tokenizer.SpecialTokenIds.ToDictionary(StringComparer.Ordinal);
+        var added = SpecialTokens.All.Where(s => !specials.ContainsKey(s)).ToList();
+        if (added.Count == 0) return (tokenizer, added);
+        int next = tokenizer.VocabSize;
+        foreach (var s in added) specials[s] = next++;
+        return (new BpeTokenizer(HfTokenizerJson.Ranks(tokenizer), specials, tokenizer.Splitter), added);
+    }
+
+    /// <summary>
+    /// Matches the embedding (and head) rows to the tokenizer: padding rows past the last id are dropped (no text can
+    /// produce them), rows for new ids are the mean row.
+    /// </summary>
+    static GptConfig FitVocabulary(GptConfig config, int vocab, Dictionary<string, Tensor> tensors)
+    {
+        if (vocab == config.VocabSize) return config;
+        foreach (var name in new[] { "model.embed_tokens.weight", "lm_head.weight" })
+        {
+            if (!tensors.TryGetValue(name, out var t)) continue;
+            tensors[name] = vocab < t.shape[0]
+                ? t.narrow(0, 0, vocab)
+                : cat([t, t.mean([0], keepdim: true).expand(vocab - t.shape[0], t.shape[1])], 0);
+        }
+        return config with { VocabSize = vocab };
+    }
+}
