@@ -20,6 +20,7 @@ namespace SharpLM.Training;
 /// <param name="TokenizerSha256">Fingerprint of the tokenizer (see <see cref="TokenizerFingerprint"/>), checked on resume.</param>
 /// <param name="BestValLoss">Lowest validation loss so far, or null before the first evaluation.</param>
 /// <param name="ElapsedSeconds">Training wall time before this checkpoint.</param>
+/// <param name="WorldSize">Ranks the run trained on (see <see cref="Distributed.World"/>); 1 in files written before it was recorded.</param>
 public sealed record TrainerState(
     string Stage,
     long Step,
@@ -30,7 +31,8 @@ public sealed record TrainerState(
     string TorchRngState,
     string TokenizerSha256,
     double? BestValLoss,
-    double ElapsedSeconds)
+    double ElapsedSeconds,
+    int WorldSize = 1)
 {
     public const string FileName = "trainer_state.json";
 
