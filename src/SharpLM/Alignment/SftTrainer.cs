@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using SharpLM.Core;
 using SharpLM.Data;
+using SharpLM.Distributed;
 using SharpLM.Model;
 using SharpLM.Tokenization;
 using SharpLM.Training;
@@ -17,6 +18,8 @@ namespace SharpLM.Alignment;
 /// pretraining text with full next-token loss (replay), so fine-tuning does not wash out what the base model knew; the
 /// validation loss on held-out pretraining text before and after is logged as "retention".
 /// Batches are a pure function of (seed, step), so a resumed run continues exactly as the uninterrupted one would.
+/// On several ranks (<see cref="World"/>) each rank trains on its micro-batches of every step; rank 0 alone evaluates and
+/// writes the run folder.
 /// </summary>
 public sealed class SftTrainer
 {
@@ -24,17 +27,21 @@ public sealed class SftTrainer
 
     readonly SftOptions _o;
     readonly IProgress<ProgressUpdate>? _progress;
+    readonly World _world;
 
-    public SftTrainer(SftOptions options, IProgress<ProgressUpdate>? progress = null)
+    /// <param name="world">The ranks training together; null: this process alone. Progress is reported by rank 0 only.</param>
+    public SftTrainer(SftOptions options, IProgress<ProgressUpdate>? progress = null, World? world = null)
     {
         _o = options.Validate();
-        _progress = progress;
+        _world = world ?? World.Single;
+        _progress = _world.IsMain ? progress : null;
     }
 
     public SftResult Run()
     {
+        _world.Agree("options", JsonSerializer.Serialize(_o));
         var settings = _o.Torch ?? new TorchSettings();
-        var device = TorchRuntime.Apply(settings);
+        var device = TorchRuntime.Apply(settings with { Threads = _world.Threads(settings.Threads) });
         using var loaded = RunFolder.LoadModel(_o.BaseModel, device);
         var (model, tokenizer) = (loaded.Model, loaded.Tokenizer);
         model.ComputeType = _o.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
@@ -49,6 +56,7 @@ public sealed class SftTrainer
         var (train, fitTrain) = ContextFit.Apply(trainSet, maxTokens, _o.Overflow, tokenizer.BosId, assistantStart);
         var (val, fitVal) = ContextFit.Apply(valSet, maxTokens, _o.Overflow, tokenizer.BosId, assistantStart);
         if (train.Count == 0) throw new SharpLmException("no training conversation fits the model's context");
+        _world.Agree("data", DataFingerprint(train, val));
         var fit = new FitCounts(fitTrain.Kept + fitVal.Kept, fitTrain.Truncated + fitVal.Truncated, fitTrain.Dropped + fitVal.Dropped);
 
         // Rows are as long as the longest conversation needs; replayed text uses the whole context.
@@ -63,6 +71,12 @@ public sealed class SftTrainer
             : Math.Max(1, Math.Min(rowsPerStep - 1, (int)Math.Round(rowsPerStep * _o.ReplayFraction)));
         int sftRows = Math.Max(1, rowsPerStep - replayRows);
         int microRows = _o.MicroBatchRows > 0 ? _o.MicroBatchRows : sftRows + replayRows;
+        int rowsPerBatch = sftRows + replayRows;
+        if (_world.IsDistributed && (rowsPerBatch % microRows != 0 || rowsPerBatch / microRows % _world.Size != 0))
+            throw new SharpLmException(
+                $"{rowsPerBatch} rows per step (--batch-tokens {_o.BatchTokens} / {rowTokens - 1} tokens per row) do not split " +
+                $"evenly into micro-batches of --batch-size {microRows} rows over {_world.Size} ranks; choose --batch-size and " +
+                $"--batch-tokens so that rows per step is a multiple of batch size × {_world.Size}");
 
         var epochRows = new EpochRows(train, rowTokens, tokenizer.BosId, settings.Seed);
         long stepsPerEpoch = (epochRows.For(0).Count + sftRows - 1) / sftRows;
@@ -76,24 +90,35 @@ public sealed class SftTrainer
         var manager = new CheckpointManager(run, Stage);
         Directory.CreateDirectory(run.Root);
         var metrics = new MetricsLog(run.MetricsPath);
+        bool main = _world.IsMain;
         var optimizer = OptimizerFactory.AdamW(model, new AdamWSettings(_o.Lr, WeightDecay: _o.WeightDecay));
         var fingerprint = TokenizerFingerprint.Of(tokenizer);
         model.train();
         TrainerState state;
+        bool resumed = false;
         if (_o.Resume && manager.Latest() is { } latest)
         {
+            resumed = true;
             state = CheckpointManager.Restore(latest, model, optimizer);
             if (state.TokenizerSha256 != fingerprint)
                 throw new SharpLmException($"{latest}: checkpoint was trained with a different tokenizer than {_o.BaseModel}");
-            metrics.TruncateAfter(state.Step);
+            state = state with { WorldSize = _world.Size };
+            if (main) metrics.TruncateAfter(state.Step);
         }
         else
         {
             if (manager.Latest() is { } existing)
                 throw new SharpLmException($"{_o.OutDir}: already holds checkpoints ({existing}); pass --resume or choose another --out");
+            state = new TrainerState(Stage, 0, 0, 0, settings.Seed, schedule, TrainerState.CaptureTorchRng(), fingerprint, null, 0,
+                _world.Size);
+        }
+        _world.Broadcast(model); // identical weights on every rank
+        if (main && !resumed)
+        {
             if (File.Exists(run.MetricsPath)) File.Delete(run.MetricsPath);
-            state = new TrainerState(Stage, 0, 0, 0, settings.Seed, schedule, TrainerState.CaptureTorchRng(), fingerprint, null, 0);
-            AtomicFile.WriteAllText(run.RunFile, JsonSerializer.Serialize(_o, new JsonSerializerOptions { WriteIndented = true }));
+            var runJson = JsonSerializer.SerializeToNode(_o)!.AsObject();
+            runJson["world_size"] = _world.Size;
+            AtomicFile.WriteAllText(run.RunFile, runJson.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             metrics.Append("data", 0, new Dictionary<string, JsonNode?>
             {
                 ["train_conversations"] = train.Count, ["val_conversations"] = val.Count,
@@ -104,7 +129,7 @@ public sealed class SftTrainer
             Evaluate(model, valRows, retentionRows, device, metrics, 0, run);
         }
 
-        var runner = new StepRunner(model, optimizer, schedule, _o.GradClip);
+        using var runner = new StepRunner(model, optimizer, schedule, _o.GradClip, world: _world);
         var clock = Stopwatch.StartNew();
         double lastLoss = double.NaN, elapsedBefore = state.ElapsedSeconds;
         long tokensPerStep = (long)(sftRows + replayRows) * (rowTokens - 1), firstStep = state.Step;
@@ -128,17 +153,18 @@ public sealed class SftTrainer
             double seconds = elapsedBefore + clock.Elapsed.TotalSeconds;
             state = state with { Step = done, TokensSeen = state.TokensSeen + tokensPerStep, DataPosition = done, ElapsedSeconds = seconds };
             double tokPerSec = tokensPerStep * (done - firstStep) / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
-            metrics.Append("train", done, new Dictionary<string, JsonNode?>
-            {
-                ["loss"] = result.Loss, ["lr"] = result.Lr, ["grad_norm"] = result.GradNorm, ["tokens"] = state.TokensSeen,
-                ["tok_per_s"] = Math.Round(tokPerSec, 1), ["elapsed_s"] = Math.Round(seconds, 3),
-            });
-            bool timeUp = _o.TimeLimitSeconds is { } limit && seconds >= limit;
+            if (main)
+                metrics.Append("train", done, new Dictionary<string, JsonNode?>
+                {
+                    ["loss"] = result.Loss, ["lr"] = result.Lr, ["grad_norm"] = result.GradNorm, ["tokens"] = state.TokensSeen,
+                    ["tok_per_s"] = Math.Round(tokPerSec, 1), ["elapsed_s"] = Math.Round(seconds, 3),
+                });
+            bool timeUp = _o.TimeLimitSeconds is { } limit && _world.Any(seconds >= limit); // every rank stops at the same step
             bool last = done == totalSteps || timeUp;
-            double? valLoss = done % _o.EvalEvery == 0 || last
+            double? valLoss = main && (done % _o.EvalEvery == 0 || last)
                 ? Evaluate(model, valRows, retentionRows, device, metrics, done, run)
                 : null;
-            if (done % _o.SaveEvery == 0 || last)
+            if (main && (done % _o.SaveEvery == 0 || last))
             {
                 state = state with { TorchRngState = TrainerState.CaptureTorchRng() };
                 state = manager.Save(model, tokenizer, optimizer, state, valLoss, template.Save);
@@ -147,16 +173,28 @@ public sealed class SftTrainer
             if (timeUp) break;
         }
 
-        var evals = metrics.Read().Where(r => r["kind"]?.GetValue<string>() == "eval").ToList();
+        var evals = main ? metrics.Read().Where(r => r["kind"]?.GetValue<string>() == "eval").ToList() : [];
         double? First(string key) => evals.FirstOrDefault()?[key]?.GetValue<double>();
         double? Last(string key) => evals.LastOrDefault()?[key]?.GetValue<double>();
-        if (First("retention_loss") is { } before && Last("retention_loss") is { } after)
+        if (main && First("retention_loss") is { } before && Last("retention_loss") is { } after)
             metrics.Append("retention", state.Step, new Dictionary<string, JsonNode?>
             {
                 ["pretrain_val_loss_before"] = before, ["pretrain_val_loss_after"] = after, ["change"] = after - before,
             });
         return new SftResult(run.Root, state.Step, train.Count, val.Count, read.Skipped + renderSkips, fit, lastLoss,
             First("val_loss"), Last("val_loss"), First("retention_loss"), Last("retention_loss"));
+    }
+
+    /// <summary>What every rank must agree on about the data: the conversations' tokens, in order.</summary>
+    static string DataFingerprint(List<RenderedConversation> train, List<RenderedConversation> val)
+    {
+        ulong hash = 0;
+        foreach (var c in train.Concat(val))
+        {
+            hash = BatchSampler.Mix(hash ^ (ulong)c.Ids.Length);
+            foreach (var id in c.Ids) hash = BatchSampler.Mix(hash ^ (ulong)id);
+        }
+        return $"{train.Count} {val.Count} {hash:x16}";
     }
 
     (List<RenderedConversation> Rendered, int Skipped) Render(IReadOnlyList<Conversation> conversations, ChatTemplate template)

@@ -203,9 +203,8 @@ public sealed unsafe class World : IDisposable
         var differ = Enumerable.Range(1, Size - 1)
             .Where(k => !all.AsSpan(k * mine.Length, mine.Length).SequenceEqual(all.AsSpan(0, mine.Length))).ToList();
         if (differ.Count > 0)
-            throw new SharpLmException($"inconsistent launch: the {what} of rank{(differ.Count > 1 ? "s" : "")} " +
-                                       $"{string.Join(", ", differ)} differ{(differ.Count > 1 ? "" : "s")} from rank 0's; " +
-                                       "every rank must run the same command on the same data");
+            throw new SharpLmException($"inconsistent launch: rank{(differ.Count > 1 ? "s" : "")} {string.Join(", ", differ)} " +
+                                       $"got different {what} than rank 0; every rank must run the same command on the same data");
     }
 
     /// <summary>Ends every process of the job with <paramref name="code"/> (after an error on this rank, so none waits forever).</summary>
