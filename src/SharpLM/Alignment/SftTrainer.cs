@@ -56,7 +56,7 @@ public sealed class SftTrainer
         var (train, fitTrain) = ContextFit.Apply(trainSet, maxTokens, _o.Overflow, tokenizer.BosId, assistantStart);
         var (val, fitVal) = ContextFit.Apply(valSet, maxTokens, _o.Overflow, tokenizer.BosId, assistantStart);
         if (train.Count == 0) throw new SharpLmException("no training conversation fits the model's context");
-        _world.Agree("data", DataFingerprint(train, val));
+        _world.Agree("data", DataFingerprint.Of(train.Concat(val).Select(c => c.Ids)));
         var fit = new FitCounts(fitTrain.Kept + fitVal.Kept, fitTrain.Truncated + fitVal.Truncated, fitTrain.Dropped + fitVal.Dropped);
 
         // Rows are as long as the longest conversation needs; replayed text uses the whole context.
@@ -183,18 +183,6 @@ public sealed class SftTrainer
             });
         return new SftResult(run.Root, state.Step, train.Count, val.Count, read.Skipped + renderSkips, fit, lastLoss,
             First("val_loss"), Last("val_loss"), First("retention_loss"), Last("retention_loss"));
-    }
-
-    /// <summary>What every rank must agree on about the data: the conversations' tokens, in order.</summary>
-    static string DataFingerprint(List<RenderedConversation> train, List<RenderedConversation> val)
-    {
-        ulong hash = 0;
-        foreach (var c in train.Concat(val))
-        {
-            hash = BatchSampler.Mix(hash ^ (ulong)c.Ids.Length);
-            foreach (var id in c.Ids) hash = BatchSampler.Mix(hash ^ (ulong)id);
-        }
-        return $"{train.Count} {val.Count} {hash:x16}";
     }
 
     (List<RenderedConversation> Rendered, int Skipped) Render(IReadOnlyList<Conversation> conversations, ChatTemplate template)
