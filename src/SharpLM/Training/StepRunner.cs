@@ -59,6 +59,9 @@ public sealed class StepRunner : IDisposable
     /// accumulated gradient is that of the mean. Tensors created in the callback are freed when the step ends. A non-finite
     /// loss or gradient skips the update, so the weights stay the last good ones; the caller decides to stop.
     /// </summary>
+    /// <summary>Seconds the last step spent summing gradients over ranks (0 on one process).</summary>
+    public double LastReduceSeconds { get; private set; }
+
     public StepResult Step(long step, int microBatches, Func<int, Tensor> microLoss)
     {
         double lr = _schedule.At(step);
@@ -76,8 +79,10 @@ public sealed class StepRunner : IDisposable
             }
             if (_buckets is not null)
             {
+                long start = System.Diagnostics.Stopwatch.GetTimestamp();
                 _buckets.AllReduce();
                 lossSum = _world.Sum(lossSum);
+                LastReduceSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
             }
             gradNorm = nn.utils.clip_grad_norm_(_parameters, _gradClip > 0 ? _gradClip : double.PositiveInfinity);
             if (double.IsFinite(lossSum) && double.IsFinite(gradNorm)) _optimizer.step();
