@@ -74,11 +74,13 @@ public sealed class DistributedBench : IBenchmark
     static void Project(JsonElement one)
     {
         double flopRate = one.GetProperty("tokens_per_s").GetDouble() * Reference.TrainingFlopsPerToken(T); // 2 threads
-        var gpt2 = new GptConfig(VocabSize: 50257, ContextLength: 1024, Depth: 12, Width: 768, Heads: 12, KvHeads: 12);
-        var models = new (string Name, GptConfig Config, int Rows)[]
+        // GPT-2 small as published: 124,439,808 parameters (embedding tied to the output head), T 1,024, 12 layers of width
+        // 768; training FLOPs per token 6N + 6·L·T·d (Kaplan et al.: forward 2N + 2·L·T·d, backward twice that).
+        const double gpt2Params = 124_439_808;
+        var models = new (string Name, double Parameters, double FlopsPerToken, int Rows, int Context)[]
         {
-            ($"reference ({Reference.ParameterCount / 1e6:F1}M)", Reference, B),
-            ($"GPT-2 small shape (V 50,257, T 1,024, depth 12, width 768; {gpt2.ParameterCount / 1e6:F0}M)", gpt2, 8),
+            ($"reference ({Reference.ParameterCount / 1e6:F1}M)", Reference.ParameterCount, Reference.TrainingFlopsPerToken(T), B, T),
+            ("GPT-2 small (124M)", gpt2Params, 6 * gpt2Params + 6.0 * 12 * 1024 * 768, 8, 1024),
         };
         var networks = new (string Name, double BytesPerSecond, double Latency)[]
         {
@@ -89,11 +91,10 @@ public sealed class DistributedBench : IBenchmark
         Console.WriteLine(Inv($"projection: compute at this machine's measured {flopRate / 1e9:F1} GFLOP/s per 2-thread rank (fp32); ring all-reduce t = 2(n−1)/n·S/B + 2(n−1)·α"));
         Console.WriteLine("| model | micro-batch per rank | compute per step | network | ranks | all-reduce | efficiency |");
         Console.WriteLine("|---|---|---|---|---|---|---|");
-        foreach (var (name, config, rows) in models)
+        foreach (var (name, parameters, flopsPerToken, rows, ctx) in models)
         {
-            int ctx = config.ContextLength;
-            double compute = rows * ctx * config.TrainingFlopsPerToken(ctx) / flopRate;
-            double bytes = config.ParameterCount * 4.0;
+            double compute = rows * ctx * flopsPerToken / flopRate;
+            double bytes = parameters * 4.0;
             foreach (var (net, bw, alpha) in networks)
                 foreach (int n in new[] { 8, 64 })
                 {
@@ -187,8 +188,12 @@ public sealed class DistributedBench : IBenchmark
         return output;
     }
 
-    static JsonElement Result(string output) =>
-        JsonDocument.Parse(output.Split('\n').Last(l => l.StartsWith("RESULT ", StringComparison.Ordinal))["RESULT ".Length..]).RootElement;
+    /// <summary>The JSON after "RESULT " (mpirun may put terminal control codes before it on the line).</summary>
+    static JsonElement Result(string output)
+    {
+        var line = output.Split('\n').Last(l => l.Contains("RESULT ", StringComparison.Ordinal));
+        return JsonDocument.Parse(line[(line.IndexOf("RESULT ", StringComparison.Ordinal) + "RESULT ".Length)..]).RootElement;
+    }
 
     static string Size(double bytes) => bytes >= 1 << 20 ? Inv($"{bytes / (1 << 20):F0} MB") : Inv($"{bytes / 1024:F0} KB");
 
