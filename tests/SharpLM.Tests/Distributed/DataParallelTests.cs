@@ -131,6 +131,28 @@ public sealed class DataParallelTests : IDisposable
     }
 
     [Fact]
+    public void A_run_resumes_on_another_number_of_ranks_with_the_same_global_batch()
+    {
+        var corpus = TinyRun.Corpus(_tmp);
+        string[] constantRate = ["--min-lr", "3e-3"]; // the schedule does not depend on --steps
+        Assert.Equal(0, Cli.CliRun.Run(Pretrain(corpus, _tmp["whole"], 20, extra: constantRate)).Code);
+        Succeeded(MpiJob.Run(2, Pretrain(corpus, _tmp["moved"], 10, extra: constantRate)));
+        Assert.Equal(2, TrainerState.Load(_tmp["moved/model"]).WorldSize);
+
+        var (code, output, _) = Cli.CliRun.Run(Pretrain(corpus, _tmp["moved"], 20, extra: [.. constantRate, "--resume"]));
+        Assert.Equal(0, code);
+        Assert.Contains("was trained on 2 rank(s), now 1: the global batch stays 128 tokens", output);
+        Assert.Equal(1, TrainerState.Load(_tmp["moved/model"]).WorldSize);
+        // One micro-batch per rank before, both on one process after: the same additions, so the same bits.
+        Assert.Equal(Weights("whole"), Weights("moved"));
+
+        // 3 ranks cannot share 2 micro-batches: refused, naming the numbers.
+        var refused = MpiJob.Run(3, Pretrain(corpus, _tmp["moved"], 30, extra: [.. constantRate, "--resume"]));
+        Assert.NotEqual(0, refused.Code);
+        Assert.Contains("--batch-tokens 128 does not divide evenly over 3 ranks", refused.Output);
+    }
+
+    [Fact]
     public void Ranks_given_different_options_are_refused_before_any_work()
     {
         var corpus = TinyRun.Corpus(_tmp);
