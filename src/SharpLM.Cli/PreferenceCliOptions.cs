@@ -22,10 +22,11 @@ public sealed class PreferenceCliOptions
     readonly Option<long> _seed = CommonOptions.Seed();
     readonly Option<string> _device = CommonOptions.Device();
     readonly Option<string> _precision = CommonOptions.TrainingPrecision();
+    readonly Option<bool> _distributed = DistributedCli.Flag();
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { _base, _data, _out, _steps, _batch, _lr, _warmup, _val, _maxPairs, _evalEvery, _resume, _threads, _seed, _device, _precision })
+        foreach (var o in new Option[] { _base, _data, _out, _steps, _batch, _lr, _warmup, _val, _maxPairs, _evalEvery, _resume, _threads, _seed, _device, _precision, _distributed })
             command.Options.Add(o);
     }
 
@@ -36,12 +37,16 @@ public sealed class PreferenceCliOptions
         Precision: p.GetValue(_precision)!);
 
     /// <summary>Runs a preference trainer under a progress bar and prints the held-out figures before and after.</summary>
-    public static int Train(string title, Func<IProgress<Core.ProgressUpdate>, Action<string>, PreferenceTrainResult> run)
-    {
-        var r = ProgressDisplay.Run(title, progress => run(progress, line => Console.Out.WriteLine(line)));
-        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"done: {r.Steps} steps on {r.TrainPairs} pairs; held out ({r.After.Pairs} pairs): accuracy {r.Before.Accuracy:P1} → {r.After.Accuracy:P1}, " +
-            $"mean margin {r.Before.MeanMargin:F4} → {r.After.MeanMargin:F4}; model in {r.ModelDir}"));
-        return 0;
-    }
+    /// <summary>Runs a preference trainer in the job (see <see cref="DistributedCli"/>); rank 0 prints the summary.</summary>
+    public int Train(ParseResult parse, string title,
+        Func<IProgress<Core.ProgressUpdate>, Action<string>, Distributed.World, PreferenceTrainResult> run) =>
+        DistributedCli.Run(parse, _distributed, world =>
+        {
+            var r = ProgressDisplay.Run(title, progress => run(progress, line => Console.Out.WriteLine(line), world));
+            if (!world.IsMain) return 0;
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"done: {r.Steps} steps on {r.TrainPairs} pairs; held out ({r.After.Pairs} pairs): accuracy {r.Before.Accuracy:P1} → {r.After.Accuracy:P1}, " +
+                $"mean margin {r.Before.MeanMargin:F4} → {r.After.MeanMargin:F4}; model in {r.ModelDir}"));
+            return 0;
+        });
 }

@@ -44,6 +44,7 @@ public sealed class RlCliOptions(string rewardHelp)
     /// <summary>Runs an RL trainer under a progress bar and prints the first and last iterations' figures.</summary>
     public static int Train(string title, Func<IProgress<Core.ProgressUpdate>, Action<string>, RlResult> run)
     {
+        DistributedCli.RefuseSeveralRanks(title);
         var r = ProgressDisplay.Run(title, progress => run(progress, line => Console.Out.WriteLine(line)));
         if (r.History.Count > 0)
         {

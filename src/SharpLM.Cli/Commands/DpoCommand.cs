@@ -15,7 +15,7 @@ public static class DpoCommand
         CliRunner.SetHandler(command, parse =>
         {
             var o = options.Parse(parse, parse.GetValue(beta));
-            return PreferenceCliOptions.Train("dpo", (progress, log) => new DpoTrainer(progress, log).Run(o));
+            return options.Train(parse, "dpo", (progress, log, world) => new DpoTrainer(progress, log, world).Run(o));
         });
         return command;
     }

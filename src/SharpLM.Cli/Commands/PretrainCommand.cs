@@ -42,10 +42,12 @@ public static class PretrainCommand
         var threads = CommonOptions.Threads();
         var seed = CommonOptions.Seed();
         var device = CommonOptions.Device();
+        var distributed = DistributedCli.Flag();
         var command = new Command("pretrain", "Pretrain a GPT on raw text into a run folder")
         {
             data, tokenizer, output, depth, width, heads, kvHeads, context, mlp, steps, tokens, batch, batchTokens, lr, minLr,
             warmup, schedule, weightDecay, beta2, clip, precision, evalEvery, evalBatches, logEvery, keep, resume, nanAt, threads, seed, device,
+            distributed,
         };
         CliRunner.SetHandler(command, parse =>
         {
@@ -60,12 +62,16 @@ public static class PretrainCommand
                 Threads: parse.GetValue(threads), Seed: parse.GetValue(seed), Device: parse.GetValue(device)!,
                 Resume: parse.GetValue(resume), EvalEvery: parse.GetValue(evalEvery), EvalBatches: parse.GetValue(evalBatches),
                 LogEvery: parse.GetValue(logEvery), KeepLast: parse.GetValue(keep), DebugNanAtStep: parse.GetValue(nanAt));
-            var result = ProgressDisplay.Run("pretrain", progress =>
-                new Pretrainer(progress, line => AnsiConsole.Console.WriteLine(line)).Run(options));
-            AnsiConsole.Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"done: {result.Steps} steps in {result.Seconds:F1} s, train loss {result.TrainLoss:F4}, val loss {result.Val?.Loss:F4}, " +
-                $"val bpb {result.Val?.BitsPerByte:F4}, {result.TokensPerSecond:N0} tok/s, MFU {100 * result.Mfu:F1}%; model in {new RunFolder(result.RunDir).ModelDir}"));
-            return 0;
+            return DistributedCli.Run(parse, distributed, world =>
+            {
+                var result = ProgressDisplay.Run("pretrain", progress =>
+                    new Pretrainer(progress, line => AnsiConsole.Console.WriteLine(line), world).Run(options));
+                if (!world.IsMain) return 0;
+                AnsiConsole.Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"done: {result.Steps} steps in {result.Seconds:F1} s, train loss {result.TrainLoss:F4}, val loss {result.Val?.Loss:F4}, " +
+                    $"val bpb {result.Val?.BitsPerByte:F4}, {result.TokensPerSecond:N0} tok/s, MFU {100 * result.Mfu:F1}%; model in {new RunFolder(result.RunDir).ModelDir}"));
+                return 0;
+            });
         });
         return command;
     }

@@ -19,7 +19,7 @@ public static class RewardCommand
         CliRunner.SetHandler(command, parse =>
         {
             var o = options.Parse(parse);
-            return PreferenceCliOptions.Train("reward train", (progress, log) => new RewardTrainer(progress, log).Run(o));
+            return options.Train(parse, "reward train", (progress, log, world) => new RewardTrainer(progress, log, world).Run(o));
         });
         return command;
     }

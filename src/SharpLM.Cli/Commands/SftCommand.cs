@@ -20,7 +20,7 @@ public static class SftCommand
         var lr = new Option<double>("--lr") { Description = "peak learning rate (falls linearly to 0)", DefaultValueFactory = _ => 1e-4 };
         var warmup = new Option<int>("--warmup") { Description = "warmup steps", DefaultValueFactory = _ => 0 };
         var batchTokens = new Option<int>("--batch-tokens") { Description = "tokens per optimizer step", DefaultValueFactory = _ => 8192 };
-        var microRows = new Option<int>("--micro-batch-rows") { Description = "rows per forward/backward (0 = whole batch)", DefaultValueFactory = _ => 0 };
+        var microRows = new Option<int>("--micro-batch-rows", "--batch-size") { Description = "rows per forward/backward on one rank (0 = whole batch; needed on several ranks)", DefaultValueFactory = _ => 0 };
         var valFraction = new Option<double>("--val-fraction") { Description = "share of conversations held out for validation", DefaultValueFactory = _ => 0.05 };
         var replay = new Option<string[]>("--replay") { Description = "pretraining text files replayed with full loss (and used to measure retention)", AllowMultipleArgumentsPerToken = true };
         var replayFraction = new Option<double>("--replay-fraction") { Description = "share of each batch taken from --replay text", DefaultValueFactory = _ => 0.0 };
@@ -35,10 +35,12 @@ public static class SftCommand
         var threads = CommonOptions.Threads();
         var seed = CommonOptions.Seed();
         var device = CommonOptions.Device();
+        var distributed = DistributedCli.Flag();
         var command = new Command("sft", "Supervised fine-tuning: teach a pretrained model to answer in the chat format")
         {
             baseModel, data, output, epochs, steps, lr, warmup, batchTokens, microRows, valFraction, replay, replayFraction,
             overflow, skipBad, resume, evalEvery, saveEvery, weightDecay, clip, precision, threads, seed, device,
+            distributed,
         };
         command.Subcommands.Add(SftRenderCommand.Build());
         CliRunner.SetHandler(command, parse =>
@@ -50,20 +52,24 @@ public static class SftCommand
                 SkipBad: parse.GetValue(skipBad), Resume: parse.GetValue(resume), EvalEvery: parse.GetValue(evalEvery),
                 SaveEvery: parse.GetValue(saveEvery), WeightDecay: parse.GetValue(weightDecay), GradClip: parse.GetValue(clip),
                 Precision: parse.GetValue(precision)!, Torch: new TorchSettings(parse.GetValue(threads), parse.GetValue(seed), parse.GetValue(device)!));
-            var r = ProgressDisplay.Run("sft", progress =>
-                new SftTrainer(options, progress, line => AnsiConsole.Console.WriteLine(line)).Run());
-            static string F(double? x) => x is { } v ? v.ToString("F4", CultureInfo.InvariantCulture) : "-";
-            var table = new Table().AddColumns("", "value");
-            table.AddRow("conversations (train / val)", $"{r.TrainConversations} / {r.ValConversations}");
-            table.AddRow("skipped malformed records", r.SkippedRecords.ToString(CultureInfo.InvariantCulture));
-            table.AddRow("kept / truncated / dropped (context)", $"{r.Fit.Kept} / {r.Fit.Truncated} / {r.Fit.Dropped}");
-            table.AddRow("steps", r.Steps.ToString(CultureInfo.InvariantCulture));
-            table.AddRow("final train loss", F(r.FinalTrainLoss));
-            table.AddRow("val loss (before → after)", $"{F(r.ValLossBefore)} → {F(r.ValLossAfter)}");
-            table.AddRow("pretraining text loss, retention (before → after)", $"{F(r.RetentionLossBefore)} → {F(r.RetentionLossAfter)}");
-            table.AddRow("model", Markup.Escape(Path.Combine(r.OutDir, "model")));
-            AnsiConsole.Write(table);
-            return 0;
+            return DistributedCli.Run(parse, distributed, world =>
+            {
+                var r = ProgressDisplay.Run("sft", progress =>
+                    new SftTrainer(options, progress, world, line => AnsiConsole.Console.WriteLine(line)).Run());
+                if (!world.IsMain) return 0;
+                static string F(double? x) => x is { } v ? v.ToString("F4", CultureInfo.InvariantCulture) : "-";
+                var table = new Table().AddColumns("", "value");
+                table.AddRow("conversations (train / val)", $"{r.TrainConversations} / {r.ValConversations}");
+                table.AddRow("skipped malformed records", r.SkippedRecords.ToString(CultureInfo.InvariantCulture));
+                table.AddRow("kept / truncated / dropped (context)", $"{r.Fit.Kept} / {r.Fit.Truncated} / {r.Fit.Dropped}");
+                table.AddRow("steps", r.Steps.ToString(CultureInfo.InvariantCulture));
+                table.AddRow("final train loss", F(r.FinalTrainLoss));
+                table.AddRow("val loss (before → after)", $"{F(r.ValLossBefore)} → {F(r.ValLossAfter)}");
+                table.AddRow("pretraining text loss, retention (before → after)", $"{F(r.RetentionLossBefore)} → {F(r.RetentionLossAfter)}");
+                table.AddRow("model", Markup.Escape(Path.Combine(r.OutDir, "model")));
+                AnsiConsole.Write(table);
+                return 0;
+            });
         });
         return command;
     }

@@ -1,4 +1,5 @@
 using SharpLM.Core;
+using SharpLM.Distributed;
 using SharpLM.Tokenization;
 using SharpLM.Training;
 using static TorchSharp.torch;
@@ -11,18 +12,19 @@ namespace SharpLM.Alignment;
 /// or per-step cost); the loss is <see cref="PreferenceLosses.Dpo"/> on response tokens only. Held-out implicit-reward
 /// accuracy and margins are logged at every evaluation.
 /// </summary>
-public sealed class DpoTrainer(IProgress<ProgressUpdate>? progress = null, Action<string>? log = null)
+/// <param name="world">The ranks training together (see <see cref="PairTrainer"/>); null: this process alone.</param>
+public sealed class DpoTrainer(IProgress<ProgressUpdate>? progress = null, Action<string>? log = null, World? world = null)
 {
     public const string Stage = "dpo";
 
     public PreferenceTrainResult Run(PreferenceTrainOptions o)
     {
         o.Validate();
-        var device = TorchRuntime.Apply(new TorchSettings(o.Threads, o.Seed, o.Device));
+        var device = TorchRuntime.Apply(new TorchSettings((world ?? World.Single).Threads(o.Threads), o.Seed, o.Device));
         using var loaded = RunFolder.LoadModel(o.Base, device);
         var policy = loaded.Model;
         var template = ChatTemplate.TryLoad(loaded.Dir, loaded.Tokenizer) ?? new ChatTemplate(loaded.Tokenizer);
-        var precision = PairTrainer.ChoosePrecision(o, policy);
+        var precision = PairTrainer.ChoosePrecision(o, world, policy);
         var (train, val) = PairTrainer.LoadPairs(o, template, loaded.Tokenizer, loaded.Config.ContextLength);
         train = WithReference(train, policy, o.BatchSize, device);
         val = WithReference(val, policy, o.BatchSize, device);
@@ -34,7 +36,7 @@ public sealed class DpoTrainer(IProgress<ProgressUpdate>? progress = null, Actio
             var terms = PreferenceLosses.Dpo(logp.narrow(0, 0, pairs.Count), logp.narrow(0, pairs.Count, pairs.Count), refChosen, refRejected, o.Beta);
             return (terms.Loss, terms.ChosenRewards - terms.RejectedRewards);
         };
-        return new PairTrainer(Stage, progress, log)
+        return new PairTrainer(Stage, progress, log, world)
             .Run(o, policy, policy, loaded.Tokenizer, train, val, loss, template.Save, _ => { }, device, precision);
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using SharpLM.Core;
 using SharpLM.Data;
+using SharpLM.Distributed;
 using SharpLM.Model;
 using SharpLM.Tokenization;
 using SharpLM.Training;
@@ -17,9 +18,14 @@ public delegate (Tensor Loss, Tensor Margins) PairLoss(IReadOnlyList<EncodedPair
 /// The loop the reward model and DPO share — they differ only in their loss: seeded pair batches drawn from (seed, step),
 /// the shared <see cref="StepRunner"/>, held-out accuracy and margin every <see cref="PreferenceTrainOptions.EvalEvery"/>
 /// steps into metrics.jsonl and loss.png, checkpoints through <see cref="CheckpointManager"/> (resumable).
+/// On several ranks (<see cref="World"/>) each rank takes an equal share of every step's pairs; rank 0 alone evaluates,
+/// reports and writes the run folder.
 /// </summary>
-public sealed class PairTrainer(string stage, IProgress<ProgressUpdate>? progress = null, Action<string>? log = null)
+public sealed class PairTrainer(string stage, IProgress<ProgressUpdate>? progress = null, Action<string>? log = null,
+    World? world = null)
 {
+    readonly World _world = world ?? World.Single;
+
     /// <summary>Reads, encodes and splits the pairs: a seeded shuffle, then the last <see cref="PreferenceTrainOptions.ValFraction"/> held out.</summary>
     public static (List<EncodedPair> Train, List<EncodedPair> Val) LoadPairs(PreferenceTrainOptions o, ChatTemplate template, Tokenizer tokenizer, int context)
     {
@@ -37,12 +43,12 @@ public sealed class PairTrainer(string stage, IProgress<ProgressUpdate>? progres
     /// The compute precision of a preference run (on resume, the one its checkpoint recorded), set on every model given —
     /// DPO's reference log-probabilities must be computed in the precision the policy trains in.
     /// </summary>
-    public static PrecisionChoice ChoosePrecision(PreferenceTrainOptions o, params Gpt[] models)
+    public static PrecisionChoice ChoosePrecision(PreferenceTrainOptions o, World? world, params Gpt[] models)
     {
         var latest = o.Resume ? new CheckpointManager(new RunFolder(o.Out), "").Latest() : null;
         var config = models[0].Config;
-        var choice = ComputePrecision.ForRun(o.Precision, latest is null ? null : TrainerState.Load(latest), config,
-            o.BatchSize * 2 * config.ContextLength, o.Threads);
+        var choice = ComputePrecision.Agree(world ?? World.Single, ComputePrecision.ForRun(o.Precision,
+            latest is null ? null : TrainerState.Load(latest), config, o.BatchSize * 2 * config.ContextLength, o.Threads));
         foreach (var model in models) model.ComputeType = choice.Type;
         return choice;
     }
@@ -83,21 +89,26 @@ public sealed class PairTrainer(string stage, IProgress<ProgressUpdate>? progres
         IReadOnlyList<EncodedPair> train, IReadOnlyList<EncodedPair> val, PairLoss loss, Action<string> files, Action<string> restore, Device device,
         PrecisionChoice precision)
     {
+        _world.Agree("options", System.Text.Json.JsonSerializer.Serialize(o));
+        _world.Agree("data", DataFingerprint.Of(train.Concat(val)
+            .SelectMany(p => new[] { p.Chosen.Prompt, p.Chosen.Response, p.Rejected.Prompt, p.Rejected.Response })));
+        var (_, pairsPerRank) = _world.Share(Math.Min(o.BatchSize, train.Count), $"--batch-size {o.BatchSize} pairs per step");
+        bool main = _world.IsMain;
+        var (report, say) = main ? (progress, log) : (null, null);
         var run = new RunFolder(o.Out);
         var checkpoints = new CheckpointManager(run, stage, o.KeepLast);
         var resumeFrom = o.Resume ? checkpoints.Latest() : null;
         if (o.Resume && resumeFrom is null)
-            log?.Invoke($"--resume: {run.CheckpointsDir} holds no checkpoint yet, so training starts from step 0");
+            say?.Invoke($"--resume: {run.CheckpointsDir} holds no checkpoint yet, so training starts from step 0");
         if (resumeFrom is null && (Directory.Exists(run.CheckpointsDir) || Directory.Exists(run.ModelDir)))
             throw new SharpLmException($"{o.Out}: already holds a run; pass --resume to continue it or choose another --out");
-        using var folder = new NewFolder(run.Root);
-        folder.Keep(); // the data was read and encoded before this call: from here on the folder holds the run
-        log?.Invoke($"precision {precision.Reason}");
+        if (main) Directory.CreateDirectory(run.Root); // the data was read and encoded before this call: no bad input is left
+        say?.Invoke($"precision {precision.Reason}");
 
         trainable.train();
         using var optimizer = OptimizerFactory.AdamW(trainable, new AdamWSettings(o.Lr, 0.9, 0.95, 1e-8, o.WeightDecay));
         var schedule = new LrSchedule(o.Lr, o.MinLr ?? o.Lr / 10, o.WarmupSteps, o.Steps);
-        var runner = new StepRunner(trainable, optimizer, schedule, o.GradClip);
+        using var runner = new StepRunner(trainable, optimizer, schedule, o.GradClip, world: _world);
         var metrics = new MetricsLog(run.MetricsPath);
         var fingerprint = TokenizerFingerprint.Of(tokenizer);
         TrainerState state;
@@ -106,49 +117,54 @@ public sealed class PairTrainer(string stage, IProgress<ProgressUpdate>? progres
             state = CheckpointManager.Restore(resumeFrom, trunk, optimizer);
             restore(resumeFrom);
             if (state.TokenizerSha256 != fingerprint) throw new SharpLmException($"{resumeFrom}: the checkpoint was trained with a different tokenizer than {o.Base}");
-            metrics.TruncateAfter(state.Step);
-            log?.Invoke($"resuming from {resumeFrom} at step {state.Step}");
+            state = state with { WorldSize = _world.Size };
+            if (main) metrics.TruncateAfter(state.Step);
+            say?.Invoke($"resuming from {resumeFrom} at step {state.Step}");
         }
         else
         {
             state = new TrainerState(stage, 0, 0, 0, o.Seed, schedule, TrainerState.CaptureTorchRng(), fingerprint, null, 0,
-                precision);
-            if (File.Exists(run.MetricsPath)) File.Delete(run.MetricsPath);
-            metrics.Append("precision", 0, Pretrainer.PrecisionFields(precision, MatmulPeak.Measure(o.Threads)));
+                precision, _world.Size);
+            if (main && File.Exists(run.MetricsPath)) File.Delete(run.MetricsPath);
+            if (main) metrics.Append("precision", 0, Pretrainer.PrecisionFields(precision, MatmulPeak.Measure(o.Threads)));
         }
+        _world.Broadcast(trainable); // identical weights on every rank
 
-        var before = Evaluate(val, loss, o.BatchSize, device);
-        log?.Invoke(Line($"{stage}: {train.Count} training pairs, {val.Count} held out; before: accuracy {before.Accuracy:P1}, mean margin {before.MeanMargin:F4}, loss {before.Loss:F4}"));
+        var before = main ? Evaluate(val, loss, o.BatchSize, device) : new PairEvaluation(double.NaN, double.NaN, double.NaN, val.Count);
+        say?.Invoke(Line($"{stage}: {train.Count} training pairs, {val.Count} held out; before: accuracy {before.Accuracy:P1}, mean margin {before.MeanMargin:F4}, loss {before.Loss:F4}"));
         var after = before;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         for (long step = state.Step; step < o.Steps; step++)
         {
             var pairs = BatchIndices(train.Count, o.BatchSize, o.Seed, step).Select(i => train[i]).ToList();
             double accuracy = 0, margin = 0;
-            var result = runner.Step(step, 1, _ =>
+            var result = runner.Step(step, _world.Size, i =>
             {
-                var batch = EncodedPair.Batch(pairs, device);
-                var (l, m) = loss(pairs, batch);
+                var mine = pairs.GetRange(i * pairsPerRank, pairsPerRank);
+                var batch = EncodedPair.Batch(mine, device);
+                var (l, m) = loss(mine, batch);
                 accuracy = m.gt(0).to_type(ScalarType.Float32).mean().item<float>();
                 margin = m.mean().item<float>();
                 return l;
             });
+            if (_world.IsDistributed) (accuracy, margin) = (_world.Sum(accuracy) / _world.Size, _world.Sum(margin) / _world.Size);
             if (!result.IsFinite) throw new SharpLmException($"loss became {result.Loss} at step {step + 1}: training diverged (try a lower --lr)");
             state = state with { Step = step + 1, DataPosition = step + 1, TokensSeen = state.TokensSeen + pairs.Sum(p => p.Chosen.Prompt.Length + p.Chosen.Response.Length + p.Rejected.Prompt.Length + p.Rejected.Response.Length) };
-            metrics.Append("train", step + 1, new Dictionary<string, JsonNode?>
-            {
-                ["loss"] = result.Loss, ["accuracy"] = accuracy, ["margin"] = margin, ["lr"] = result.Lr, ["grad_norm"] = result.GradNorm,
-            });
-            progress?.Report(new ProgressUpdate(stage, step + 1, o.Steps, "steps", Line($"loss {result.Loss:F4} acc {accuracy:P0} margin {margin:F3}")));
-            bool timeUp = o.TimeLimitSeconds is { } limit && state.ElapsedSeconds + clock.Elapsed.TotalSeconds >= limit;
-            if ((step + 1) % o.EvalEvery == 0 || step + 1 == o.Steps || timeUp)
+            if (main)
+                metrics.Append("train", step + 1, new Dictionary<string, JsonNode?>
+                {
+                    ["loss"] = result.Loss, ["accuracy"] = accuracy, ["margin"] = margin, ["lr"] = result.Lr, ["grad_norm"] = result.GradNorm,
+                });
+            report?.Report(new ProgressUpdate(stage, step + 1, o.Steps, "steps", Line($"loss {result.Loss:F4} acc {accuracy:P0} margin {margin:F3}")));
+            bool timeUp = o.TimeLimitSeconds is { } limit && _world.Any(state.ElapsedSeconds + clock.Elapsed.TotalSeconds >= limit);
+            if (((step + 1) % o.EvalEvery == 0 || step + 1 == o.Steps || timeUp) && main)
             {
                 after = Evaluate(val, loss, o.BatchSize, device);
                 metrics.Append("eval", step + 1, new Dictionary<string, JsonNode?>
                 {
                     ["val_loss"] = after.Loss, ["val_accuracy"] = after.Accuracy, ["val_margin"] = after.MeanMargin,
                 });
-                log?.Invoke(Line($"step {step + 1}/{o.Steps}: train loss {result.Loss:F4}; held out: accuracy {after.Accuracy:P1}, mean margin {after.MeanMargin:F4}, loss {after.Loss:F4}"));
+                say?.Invoke(Line($"step {step + 1}/{o.Steps}: train loss {result.Loss:F4}; held out: accuracy {after.Accuracy:P1}, mean margin {after.MeanMargin:F4}, loss {after.Loss:F4}"));
                 LossChart.Render(metrics, run.ChartPath, $"{stage} {Path.GetFileName(Path.GetFullPath(run.Root))}");
                 state = checkpoints.Save(trunk, tokenizer, optimizer,
                     state with { ElapsedSeconds = state.ElapsedSeconds + clock.Elapsed.TotalSeconds, TorchRngState = TrainerState.CaptureTorchRng() },

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using SharpLM.Core;
 using SharpLM.Data;
+using SharpLM.Distributed;
 using SharpLM.Model;
 using SharpLM.Tokenization;
 using SharpLM.Training;
@@ -17,6 +18,8 @@ namespace SharpLM.Alignment;
 /// pretraining text with full next-token loss (replay), so fine-tuning does not wash out what the base model knew; the
 /// validation loss on held-out pretraining text before and after is logged as "retention".
 /// Batches are a pure function of (seed, step), so a resumed run continues exactly as the uninterrupted one would.
+/// On several ranks (<see cref="World"/>) each rank trains on its micro-batches of every step; rank 0 alone evaluates and
+/// writes the run folder.
 /// </summary>
 public sealed class SftTrainer
 {
@@ -25,18 +28,22 @@ public sealed class SftTrainer
     readonly SftOptions _o;
     readonly IProgress<ProgressUpdate>? _progress;
     readonly Action<string>? _log;
+    readonly World _world;
 
-    public SftTrainer(SftOptions options, IProgress<ProgressUpdate>? progress = null, Action<string>? log = null)
+    /// <param name="world">The ranks training together; null: this process alone. Progress and log lines come from rank 0 only.</param>
+    public SftTrainer(SftOptions options, IProgress<ProgressUpdate>? progress = null, World? world = null, Action<string>? log = null)
     {
         _o = options.Validate();
-        _progress = progress;
-        _log = log;
+        _world = world ?? World.Single;
+        _progress = _world.IsMain ? progress : null;
+        _log = _world.IsMain ? log : null;
     }
 
     public SftResult Run()
     {
+        _world.Agree("options", JsonSerializer.Serialize(_o));
         var settings = _o.Torch ?? new TorchSettings();
-        var device = TorchRuntime.Apply(settings);
+        var device = TorchRuntime.Apply(settings with { Threads = _world.Threads(settings.Threads) });
         using var loaded = RunFolder.LoadModel(_o.BaseModel, device);
         var (model, tokenizer) = (loaded.Model, loaded.Tokenizer);
         var template = new ChatTemplate(tokenizer);
@@ -50,6 +57,7 @@ public sealed class SftTrainer
         var (train, fitTrain) = ContextFit.Apply(trainSet, maxTokens, _o.Overflow, tokenizer.BosId, assistantStart);
         var (val, fitVal) = ContextFit.Apply(valSet, maxTokens, _o.Overflow, tokenizer.BosId, assistantStart);
         if (train.Count == 0) throw new SharpLmException("no training conversation fits the model's context");
+        _world.Agree("data", DataFingerprint.Of(train.Concat(val).Select(c => c.Ids)));
         var fit = new FitCounts(fitTrain.Kept + fitVal.Kept, fitTrain.Truncated + fitVal.Truncated, fitTrain.Dropped + fitVal.Dropped);
 
         // Rows are as long as the longest conversation needs; replayed text uses the whole context.
@@ -64,6 +72,12 @@ public sealed class SftTrainer
             : Math.Max(1, Math.Min(rowsPerStep - 1, (int)Math.Round(rowsPerStep * _o.ReplayFraction)));
         int sftRows = Math.Max(1, rowsPerStep - replayRows);
         int microRows = _o.MicroBatchRows > 0 ? _o.MicroBatchRows : sftRows + replayRows;
+        int rowsPerBatch = sftRows + replayRows;
+        if (_world.IsDistributed && (rowsPerBatch % microRows != 0 || rowsPerBatch / microRows % _world.Size != 0))
+            throw new SharpLmException(
+                $"{rowsPerBatch} rows per step (--batch-tokens {_o.BatchTokens} / {rowTokens - 1} tokens per row) do not split " +
+                $"evenly into micro-batches of --batch-size {microRows} rows over {_world.Size} ranks; choose --batch-size and " +
+                $"--batch-tokens so that rows per step is a multiple of batch size × {_world.Size}");
 
         var epochRows = new EpochRows(train, rowTokens, tokenizer.BosId, settings.Seed);
         long stepsPerEpoch = (epochRows.For(0).Count + sftRows - 1) / sftRows;
@@ -78,12 +92,13 @@ public sealed class SftTrainer
         var resumeFrom = _o.Resume ? manager.Latest() : null;
         if (_o.Resume && resumeFrom is null)
             _log?.Invoke($"--resume: {run.CheckpointsDir} holds no checkpoint yet, so training starts from step 0");
-        var precision = ComputePrecision.ForRun(_o.Precision, resumeFrom is null ? null : TrainerState.Load(resumeFrom),
-            model.Config, rowsPerStep * rowTokens, settings.Threads);
+        var precision = ComputePrecision.Agree(_world, ComputePrecision.ForRun(_o.Precision,
+            resumeFrom is null ? null : TrainerState.Load(resumeFrom), model.Config, rowsPerStep * rowTokens, settings.Threads));
         model.ComputeType = precision.Type;
         _log?.Invoke($"precision {precision.Reason}");
         Directory.CreateDirectory(run.Root);
         var metrics = new MetricsLog(run.MetricsPath);
+        bool main = _world.IsMain;
         var optimizer = OptimizerFactory.AdamW(model, new AdamWSettings(_o.Lr, WeightDecay: _o.WeightDecay));
         var fingerprint = TokenizerFingerprint.Of(tokenizer);
         model.train();
@@ -93,17 +108,24 @@ public sealed class SftTrainer
             state = CheckpointManager.Restore(latest, model, optimizer) with { Precision = precision };
             if (state.TokenizerSha256 != fingerprint)
                 throw new SharpLmException($"{latest}: checkpoint was trained with a different tokenizer than {_o.BaseModel}");
-            metrics.TruncateAfter(state.Step);
+            state = state with { WorldSize = _world.Size };
+            if (main) metrics.TruncateAfter(state.Step);
         }
         else
         {
             if (manager.Latest() is { } existing)
                 throw new SharpLmException($"{_o.OutDir}: already holds checkpoints ({existing}); pass --resume or choose another --out");
-            if (File.Exists(run.MetricsPath)) File.Delete(run.MetricsPath);
             state = new TrainerState(Stage, 0, 0, 0, settings.Seed, schedule, TrainerState.CaptureTorchRng(), fingerprint, null, 0,
-                precision);
+                precision, _world.Size);
+        }
+        _world.Broadcast(model); // identical weights on every rank
+        if (main && resumeFrom is null)
+        {
+            if (File.Exists(run.MetricsPath)) File.Delete(run.MetricsPath);
             metrics.Append("precision", 0, Pretrainer.PrecisionFields(precision, MatmulPeak.Measure(settings.Threads)));
-            AtomicFile.WriteAllText(run.RunFile, JsonSerializer.Serialize(_o, new JsonSerializerOptions { WriteIndented = true }));
+            var runJson = JsonSerializer.SerializeToNode(_o)!.AsObject();
+            runJson["world_size"] = _world.Size;
+            AtomicFile.WriteAllText(run.RunFile, runJson.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             metrics.Append("data", 0, new Dictionary<string, JsonNode?>
             {
                 ["train_conversations"] = train.Count, ["val_conversations"] = val.Count,
@@ -114,7 +136,7 @@ public sealed class SftTrainer
             Evaluate(model, valRows, retentionRows, device, metrics, 0, run);
         }
 
-        var runner = new StepRunner(model, optimizer, schedule, _o.GradClip);
+        using var runner = new StepRunner(model, optimizer, schedule, _o.GradClip, world: _world);
         var clock = Stopwatch.StartNew();
         double lastLoss = double.NaN, elapsedBefore = state.ElapsedSeconds;
         long tokensPerStep = (long)(sftRows + replayRows) * (rowTokens - 1), firstStep = state.Step;
@@ -138,17 +160,18 @@ public sealed class SftTrainer
             double seconds = elapsedBefore + clock.Elapsed.TotalSeconds;
             state = state with { Step = done, TokensSeen = state.TokensSeen + tokensPerStep, DataPosition = done, ElapsedSeconds = seconds };
             double tokPerSec = tokensPerStep * (done - firstStep) / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
-            metrics.Append("train", done, new Dictionary<string, JsonNode?>
-            {
-                ["loss"] = result.Loss, ["lr"] = result.Lr, ["grad_norm"] = result.GradNorm, ["tokens"] = state.TokensSeen,
-                ["tok_per_s"] = Math.Round(tokPerSec, 1), ["elapsed_s"] = Math.Round(seconds, 3),
-            });
-            bool timeUp = _o.TimeLimitSeconds is { } limit && seconds >= limit;
+            if (main)
+                metrics.Append("train", done, new Dictionary<string, JsonNode?>
+                {
+                    ["loss"] = result.Loss, ["lr"] = result.Lr, ["grad_norm"] = result.GradNorm, ["tokens"] = state.TokensSeen,
+                    ["tok_per_s"] = Math.Round(tokPerSec, 1), ["elapsed_s"] = Math.Round(seconds, 3),
+                });
+            bool timeUp = _o.TimeLimitSeconds is { } limit && _world.Any(seconds >= limit); // every rank stops at the same step
             bool last = done == totalSteps || timeUp;
-            double? valLoss = done % _o.EvalEvery == 0 || last
+            double? valLoss = main && (done % _o.EvalEvery == 0 || last)
                 ? Evaluate(model, valRows, retentionRows, device, metrics, done, run)
                 : null;
-            if (done % _o.SaveEvery == 0 || last)
+            if (main && (done % _o.SaveEvery == 0 || last))
             {
                 state = state with { TorchRngState = TrainerState.CaptureTorchRng() };
                 state = manager.Save(model, tokenizer, optimizer, state, valLoss, template.Save);
@@ -157,10 +180,10 @@ public sealed class SftTrainer
             if (timeUp) break;
         }
 
-        var evals = metrics.Read().Where(r => r["kind"]?.GetValue<string>() == "eval").ToList();
+        var evals = main ? metrics.Read().Where(r => r["kind"]?.GetValue<string>() == "eval").ToList() : [];
         double? First(string key) => evals.FirstOrDefault()?[key]?.GetValue<double>();
         double? Last(string key) => evals.LastOrDefault()?[key]?.GetValue<double>();
-        if (First("retention_loss") is { } before && Last("retention_loss") is { } after)
+        if (main && First("retention_loss") is { } before && Last("retention_loss") is { } after)
             metrics.Append("retention", state.Step, new Dictionary<string, JsonNode?>
             {
                 ["pretrain_val_loss_before"] = before, ["pretrain_val_loss_after"] = after, ["change"] = after - before,

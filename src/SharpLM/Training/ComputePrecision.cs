@@ -95,6 +95,24 @@ public static class ComputePrecision
         return ForTraining(requested, config, rows, threads);
     }
 
+    /// <summary>
+    /// Rank 0's choice on every rank of a distributed job: each rank times its own matmuls, and ranks that computed in
+    /// different precisions would no longer step identically.
+    /// </summary>
+    public static PrecisionChoice Agree(Distributed.World world, PrecisionChoice local)
+    {
+        if (!world.IsDistributed) return local;
+        var names = GenerationNames;
+        string main = names[(int)world.AllGather(IndexOf(names, local.Name))[0]];
+        return main == local.Name ? local : new PrecisionChoice(main, $"{main}: rank 0's choice, for every rank");
+    }
+
+    static int IndexOf(IReadOnlyList<string> names, string name)
+    {
+        for (int i = 0; i < names.Count; i++) if (names[i] == name) return i;
+        throw new ArgumentException($"unknown precision '{name}'", nameof(name));
+    }
+
     /// <summary>The decision itself, from given measurements (unit-tested with injected figures).</summary>
     public static PrecisionChoice Decide(string requested, MatmulPeakResult peak, PrecisionTiming? model)
     {

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using SharpLM.Core;
 using SharpLM.Data;
+using SharpLM.Distributed;
 using SharpLM.Inference;
 using SharpLM.Model;
 using SharpLM.Tokenization;
@@ -16,30 +17,45 @@ namespace SharpLM.Training;
 /// <summary>
 /// Pretraining: next-token prediction on random windows of a tokenized corpus. The loop is the shared
 /// <see cref="StepRunner"/>; this class adds the data, the periodic log, evaluation, chart and checkpoints.
+/// On several ranks (<see cref="World"/>) every rank trains on its rows of each global batch and rank 0 alone prepares the
+/// data, evaluates, writes the run folder and reports progress.
 /// </summary>
-/// <param name="progress">Receives a "pretrain" update every step (bar with loss, tokens/s, MFU).</param>
-/// <param name="log">Receives human-readable lines (start-up figures, evaluations, samples).</param>
-public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Action<string>? log = null)
+public sealed class Pretrainer
 {
     const string Stage = "pretrain";
     const long TrainStream = 0;
 
+    readonly IProgress<ProgressUpdate>? _progress;
+    readonly Action<string>? _log;
+    readonly World _world;
+
+    /// <param name="progress">Receives a "pretrain" update every step (bar with loss, tokens/s, MFU); rank 0 only.</param>
+    /// <param name="log">Receives human-readable lines (start-up figures, evaluations, samples); rank 0 only.</param>
+    /// <param name="world">The ranks training together; null: this process alone.</param>
+    public Pretrainer(IProgress<ProgressUpdate>? progress = null, Action<string>? log = null, World? world = null)
+    {
+        _world = world ?? World.Single;
+        _progress = _world.IsMain ? progress : null;
+        _log = _world.IsMain ? log : null;
+    }
+
     public PretrainResult Run(PretrainOptions options)
     {
         var o = options.Validate();
+        _world.Agree("options", JsonSerializer.Serialize(o, RunJson));
         var run = new RunFolder(o.Out);
         var checkpoints = new CheckpointManager(run, Stage, o.KeepLast);
         var resumeFrom = o.Resume ? checkpoints.Latest() : null;
         if (o.Resume && resumeFrom is null)
-            log?.Invoke($"--resume: {run.CheckpointsDir} holds no checkpoint yet, so training starts from step 0");
+            _log?.Invoke($"--resume: {run.CheckpointsDir} holds no checkpoint yet, so training starts from step 0");
         if (resumeFrom is null && (Directory.Exists(run.CheckpointsDir) || Directory.Exists(run.ModelDir)))
             throw new SharpLmException($"{o.Out}: already holds a run; pass --resume to continue it or choose another --out");
-        using var folder = new NewFolder(run.Root);
+        using var folder = _world.IsMain ? new NewFolder(run.Root) : null;
 
-        var device = TorchRuntime.Apply(new TorchSettings(o.Threads, o.Seed, o.Device));
+        var device = TorchRuntime.Apply(new TorchSettings(_world.Threads(o.Threads), o.Seed, o.Device));
         manual_seed(o.Seed); // the weights' initialisation depends on the seed only
 
-        var tokenizer = LoadTokenizer(o, run, resumeFrom);
+        var tokenizer = LoadTokenizer(o, run, resumeFrom, save: _world.IsMain);
         var fingerprint = TokenizerFingerprint.Of(tokenizer);
         using var data = OpenData(o, run, tokenizer, fingerprint, resumeFrom is not null);
 
@@ -50,9 +66,13 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
         if (batchTokens <= 0 || batchTokens % microTokens != 0)
             throw new SharpLmException($"--batch-tokens {batchTokens} must be a positive multiple of batch size × context = {microTokens}");
         int micro = (int)(batchTokens / microTokens);
+        if (micro % _world.Size != 0)
+            throw new SharpLmException(
+                $"--batch-tokens {batchTokens} does not divide evenly over {_world.Size} ranks: each rank accumulates batch tokens " +
+                $"/ (--batch-size {B} × context {T} × {_world.Size} ranks) = {micro}/{_world.Size} micro-batches; give a multiple of {microTokens * _world.Size}");
         long steps = o.Steps ?? (o.Tokens!.Value + batchTokens - 1) / batchTokens;
         var resumedState = resumeFrom is null ? null : TrainerState.Load(resumeFrom);
-        var precision = ComputePrecision.ForRun(o.Precision, resumedState, config, B * T, o.Threads);
+        var precision = ComputePrecision.Agree(_world, ComputePrecision.ForRun(o.Precision, resumedState, config, B * T, o.Threads));
         var peak = MatmulPeak.Measure(o.Threads);
 
         using var model = new Gpt(config);
@@ -61,40 +81,43 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
         model.train();
         using var optimizer = OptimizerFactory.AdamW(model, new AdamWSettings(o.Lr, o.Beta1, o.Beta2, 1e-8, o.WeightDecay));
         var schedule = new LrSchedule(o.Lr, o.MinLr ?? o.Lr / 10, o.WarmupSteps, o.DecaySteps ?? steps, o.Schedule);
-        var runner = new StepRunner(model, optimizer, schedule, o.GradClip);
+        using var runner = new StepRunner(model, optimizer, schedule, o.GradClip, world: _world);
         var evaluator = new LossEvaluator(tokenizer);
         var metrics = new MetricsLog(run.MetricsPath);
 
         TrainerState state;
         if (resumeFrom is not null)
         {
-            checkpoints.RemoveTempFolders();
+            if (_world.IsMain) checkpoints.RemoveTempFolders();
             state = CheckpointManager.Restore(resumeFrom, model, optimizer);
             if (state.TokenizerSha256 != fingerprint)
                 throw new SharpLmException($"{resumeFrom}: the checkpoint was trained with a different tokenizer than {o.Tokenizer}");
             if (state.Step >= steps)
                 throw new SharpLmException($"{resumeFrom}: the run already reached step {state.Step} of {steps}; give a larger --steps to continue it");
-            state = state with { Schedule = schedule, Precision = precision };
-            metrics.TruncateAfter(state.Step);
-            log?.Invoke($"resuming from {resumeFrom} at step {state.Step}");
+            if (state.WorldSize != _world.Size)
+                _log?.Invoke($"{resumeFrom} was trained on {state.WorldSize} rank(s), now {_world.Size}: the global batch stays {batchTokens:N0} tokens");
+            state = state with { Schedule = schedule, WorldSize = _world.Size, Precision = precision };
+            if (_world.IsMain) metrics.TruncateAfter(state.Step);
+            _log?.Invoke($"resuming from {resumeFrom} at step {state.Step}");
         }
         else
         {
             state = new TrainerState(Stage, 0, 0, 0, o.Seed, schedule, TrainerState.CaptureTorchRng(), fingerprint, null, 0,
-                precision);
-            if (File.Exists(run.MetricsPath)) File.Delete(run.MetricsPath);
-            metrics.Append("precision", 0, PrecisionFields(precision, peak));
+                precision, _world.Size);
+            if (_world.IsMain && File.Exists(run.MetricsPath)) File.Delete(run.MetricsPath);
+            if (_world.IsMain) metrics.Append("precision", 0, PrecisionFields(precision, peak));
         }
-        folder.Keep();
-        WriteRunFile(run, o);
+        folder?.Keep();
+        _world.Broadcast(model); // identical weights on every rank, whatever each one's RNG or disk gave it
+        if (_world.IsMain) WriteRunFile(run, o, _world.Size);
         long seed = state.Seed; // a resumed run keeps drawing the batches of the seed it started with
 
         double flopsPerToken = config.TrainingFlopsPerToken(T);
-        log?.Invoke(string.Create(CultureInfo.InvariantCulture,
+        _log?.Invoke(string.Create(CultureInfo.InvariantCulture,
             $"model: {config.ParameterCount:N0} parameters, depth {config.Depth}, width {config.Width}, heads {config.Heads}, context {T}, vocab {config.VocabSize}; {flopsPerToken / 1e6:F2} MFLOPs/token (training)"));
-        log?.Invoke(string.Create(CultureInfo.InvariantCulture,
-            $"batch: {B}×{T} tokens × {micro} micro-batches = {batchTokens:N0} tokens/step; {steps:N0} steps; matmul peak {peak.Fp32Gflops:F1} GFLOP/s fp32, {peak.Bf16Gflops:F1} bf16 ({peak.Threads} threads)"));
-        log?.Invoke($"precision {precision.Reason}");
+        _log?.Invoke(string.Create(CultureInfo.InvariantCulture,
+            $"batch: {B}×{T} tokens × {micro} micro-batches{(_world.IsDistributed ? $" ({micro / _world.Size} on each of {_world.Size} ranks)" : "")} = {batchTokens:N0} tokens/step; {steps:N0} steps; matmul peak {peak.Fp32Gflops:F1} GFLOP/s fp32, {peak.Bf16Gflops:F1} bf16 ({peak.Threads} threads)"));
+        _log?.Invoke($"precision {precision.Reason}");
 
         var clock = Stopwatch.StartNew();
         long startStep = state.Step;
@@ -123,14 +146,15 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
             state = state with { Step = step + 1, TokensSeen = state.TokensSeen + batchTokens, DataPosition = step + 1 };
 
             double tokPerSec = windowTokens / Math.Max(windowSeconds, 1e-9);
-            double mfu = peak.Mfu(tokPerSec * flopsPerToken, precision.IsBf16); // against the peak of the precision the matmuls run in
+            // Against the peak of the precision the matmuls run in, on all ranks together.
+            double mfu = peak.Mfu(tokPerSec * flopsPerToken / _world.Size, precision.IsBf16);
             double elapsed = elapsedBefore + clock.Elapsed.TotalSeconds;
             double eta = trainSeconds / (step + 1 - startStep) * (steps - step - 1);
-            progress?.Report(new ProgressUpdate(Stage, step + 1, steps, "steps", string.Create(CultureInfo.InvariantCulture,
+            _progress?.Report(new ProgressUpdate(Stage, step + 1, steps, "steps", string.Create(CultureInfo.InvariantCulture,
                 $"loss {last.Loss:F4} lr {last.Lr:G3} |g| {last.GradNorm:F3} {tokPerSec:N0} tok/s MFU {100 * mfu:F1}%")));
-            bool timeUp = o.TimeLimitSeconds is { } limit && elapsed >= limit;
+            bool timeUp = o.TimeLimitSeconds is { } limit && _world.Any(elapsed >= limit); // every rank stops at the same step
             bool final = step + 1 == steps || timeUp;
-            if ((step + 1) % o.LogEvery == 0 || final)
+            if (((step + 1) % o.LogEvery == 0 || final) && _world.IsMain)
             {
                 metrics.Append("train", step + 1, new Dictionary<string, JsonNode?>
                 {
@@ -140,7 +164,7 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
                 windowSeconds = 0;
                 windowTokens = 0;
             }
-            if ((step + 1) % o.EvalEvery == 0 || final)
+            if (((step + 1) % o.EvalEvery == 0 || final) && _world.IsMain)
             {
                 lastEval = evaluator.Evaluate(model, data.Val, B, T, o.EvalBatches, seed);
                 var samples = Samples(model, tokenizer, o.SamplePrompts, seed);
@@ -149,23 +173,23 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
                     ["val_loss"] = lastEval.Loss, ["val_bpb"] = lastEval.BitsPerByte, ["train_loss"] = last.Loss,
                     ["samples"] = new JsonArray(samples.Select(t => (JsonNode)t).ToArray()),
                 });
-                log?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                _log?.Invoke(string.Create(CultureInfo.InvariantCulture,
                     $"step {step + 1}/{steps}: train loss {last.Loss:F4}, val loss {lastEval.Loss:F4}, val bpb {lastEval.BitsPerByte:F4}, {elapsed:F1} s"));
-                foreach (var t in samples) log?.Invoke($"  sample: {t.Replace("\n", "⏎")}");
+                foreach (var t in samples) _log?.Invoke($"  sample: {t.Replace("\n", "⏎")}");
                 LossChart.Render(metrics, run.ChartPath, $"pretrain {Path.GetFileName(Path.GetFullPath(run.Root))}");
                 state = checkpoints.Save(model, tokenizer, optimizer,
                     state with { ElapsedSeconds = elapsed, TorchRngState = TrainerState.CaptureTorchRng() }, lastEval.Loss);
             }
             if (timeUp)
             {
-                log?.Invoke($"time limit reached after step {step + 1}");
+                _log?.Invoke($"time limit reached after step {step + 1}");
                 break;
             }
         }
         double total = elapsedBefore + clock.Elapsed.TotalSeconds;
         double tps = trainSeconds > 0 ? (state.Step - startStep) * batchTokens / trainSeconds : 0;
         return new PretrainResult(run.Root, state.Step, last.Loss, lastEval, state.BestValLoss, total, tps,
-            peak.Mfu(tps * flopsPerToken, precision.IsBf16), config.ParameterCount, flopsPerToken, peak, precision);
+            peak.Mfu(tps * flopsPerToken / _world.Size, precision.IsBf16), config.ParameterCount, flopsPerToken, peak, precision);
     }
 
     /// <summary>
@@ -189,7 +213,7 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
         ["fp32_gflops"] = peak.Fp32Gflops, ["bf16_gflops"] = peak.Bf16Gflops, ["threads"] = peak.Threads,
     };
 
-    static Tokenizer LoadTokenizer(PretrainOptions o, RunFolder run, string? resumeFrom)
+    static Tokenizer LoadTokenizer(PretrainOptions o, RunFolder run, string? resumeFrom, bool save)
     {
         if (resumeFrom is not null)
         {
@@ -206,7 +230,8 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
         if (o.Tokenizer != "char") return Tokenizer.Load(o.Tokenizer);
         if (o.Data.Count == 1 && TokenDataset.IsPrepared(o.Data[0]))
             throw new SharpLmException($"--tokenizer char trains on raw text, but {o.Data[0]} is a prepared dataset: give its tokenizer folder instead");
-        var tokenizer = CharTokenizer.Train(CorpusReader.ReadDocuments(o.Data).Select(d => d.Text));
+        var tokenizer = CharTokenizer.Train(CorpusReader.ReadDocuments(o.Data).Select(d => d.Text)); // the same on every rank
+        if (!save) return tokenizer;
         var dir = Path.Combine(run.Root, "tokenizer");
         Directory.CreateDirectory(dir);
         tokenizer.Save(dir);
@@ -220,13 +245,15 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
         else
         {
             dir = Path.Combine(run.Root, "data");
-            if (!(resuming && TokenDataset.IsPrepared(dir)))
+            if (_world.IsMain && !(resuming && TokenDataset.IsPrepared(dir)))
             {
-                log?.Invoke($"tokenizing {string.Join(", ", o.Data)} into {dir}");
-                TokenDataset.Prepare(o.Data, tokenizer, fingerprint, dir, progress);
+                _log?.Invoke($"tokenizing {string.Join(", ", o.Data)} into {dir}");
+                TokenDataset.Prepare(o.Data, tokenizer, fingerprint, dir, _progress);
             }
+            _world.Barrier(); // the other ranks read what rank 0 wrote (the run folder is on a filesystem all ranks share)
         }
         var data = TokenDataset.Open(dir);
+        _world.Agree("data", $"{data.Index.ToJsonString()} {data.Train.Length} {data.Val.Length}");
         if (data.TokenizerSha256 != fingerprint)
         {
             data.Dispose();
@@ -242,12 +269,13 @@ public sealed class Pretrainer(IProgress<ProgressUpdate>? progress = null, Actio
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
 
-    static void WriteRunFile(RunFolder run, PretrainOptions o)
+    static void WriteRunFile(RunFolder run, PretrainOptions o, int worldSize)
     {
         var json = new JsonObject
         {
             ["stage"] = Stage,
             ["command"] = string.Join(' ', Environment.GetCommandLineArgs()),
+            ["world_size"] = worldSize,
             ["options"] = JsonSerializer.SerializeToNode(o, RunJson),
         };
         AtomicFile.WriteAllText(run.RunFile, json.ToJsonString(RunJson));

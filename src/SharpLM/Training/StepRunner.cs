@@ -1,3 +1,4 @@
+using SharpLM.Distributed;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -18,14 +19,19 @@ public sealed record StepResult(double Loss, double GradNorm, double Lr)
 /// forward/backward over the micro-batches (gradient accumulation), clip, step, zero the gradients — all inside one dispose
 /// scope, with a periodic <see cref="GC.Collect()"/>, because TorchSharp's AdamW otherwise leaks tens of MB per step.
 /// A stage differs only in the callback that returns the loss of micro-batch i.
+/// On several ranks (<see cref="World"/>) each rank runs its share of the step's micro-batches, and the gradients (one flat
+/// buffer, <see cref="GradientBuckets"/>) and the loss are summed over ranks before clipping, so every rank takes the
+/// same optimizer step as one process running all the micro-batches would.
 /// </summary>
-public sealed class StepRunner
+public sealed class StepRunner : IDisposable
 {
     readonly IReadOnlyList<Parameter> _parameters;
     readonly OptimizerHelper _optimizer;
     readonly LrSchedule _schedule;
     readonly double _gradClip;
     readonly int _gcEvery;
+    readonly World _world;
+    readonly GradientBuckets? _buckets;
     long _stepsTaken;
 
     /// <param name="model">The module whose trainable parameters get clipped.</param>
@@ -33,21 +39,29 @@ public sealed class StepRunner
     /// <param name="schedule">Rate per step.</param>
     /// <param name="gradClip">Max global gradient norm; 0 disables clipping (the norm is still measured).</param>
     /// <param name="gcEvery">Run <see cref="GC.Collect()"/> every this many steps.</param>
-    public StepRunner(nn.Module model, OptimizerHelper optimizer, LrSchedule schedule, double gradClip = 1.0, int gcEvery = 10)
+    /// <param name="world">The ranks sharing each step; null: this process alone.</param>
+    public StepRunner(nn.Module model, OptimizerHelper optimizer, LrSchedule schedule, double gradClip = 1.0, int gcEvery = 10,
+        World? world = null)
     {
         _parameters = model.parameters().Where(p => p.requires_grad).ToList();
         _optimizer = optimizer;
         _schedule = schedule;
         _gradClip = gradClip;
         _gcEvery = Math.Max(1, gcEvery);
+        _world = world ?? World.Single;
+        if (_world.IsDistributed) _buckets = new GradientBuckets(_parameters, _world);
     }
 
     /// <summary>
-    /// One optimizer step at 0-based <paramref name="step"/> over <paramref name="microBatches"/> micro-batches.
+    /// One optimizer step at 0-based <paramref name="step"/> over <paramref name="microBatches"/> micro-batches (of the
+    /// whole job: this rank runs its equal share of them, refused when uneven).
     /// <paramref name="microLoss"/>(i) returns the scalar mean loss of micro-batch i; each is scaled by 1/microBatches so the
     /// accumulated gradient is that of the mean. Tensors created in the callback are freed when the step ends. A non-finite
     /// loss or gradient skips the update, so the weights stay the last good ones; the caller decides to stop.
     /// </summary>
+    /// <summary>Seconds the last step spent summing gradients over ranks (0 on one process).</summary>
+    public double LastReduceSeconds { get; private set; }
+
     public StepResult Step(long step, int microBatches, Func<int, Tensor> microLoss)
     {
         double lr = _schedule.At(step);
@@ -56,11 +70,19 @@ public sealed class StepRunner
         using (NewDisposeScope())
         {
             _optimizer.zero_grad();
-            for (int i = 0; i < microBatches; i++)
+            var (first, count) = _world.Share(microBatches, "micro-batches per optimizer step");
+            for (int i = first; i < first + count; i++)
             {
                 var loss = microLoss(i);
                 lossSum += loss.item<float>();
                 (loss / microBatches).backward();
+            }
+            if (_buckets is not null)
+            {
+                long start = System.Diagnostics.Stopwatch.GetTimestamp();
+                _buckets.AllReduce();
+                lossSum = _world.Sum(lossSum);
+                LastReduceSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
             }
             gradNorm = nn.utils.clip_grad_norm_(_parameters, _gradClip > 0 ? _gradClip : double.PositiveInfinity);
             if (double.IsFinite(lossSum) && double.IsFinite(gradNorm)) _optimizer.step();
@@ -69,4 +91,6 @@ public sealed class StepRunner
         if (++_stepsTaken % _gcEvery == 0) GC.Collect();
         return new StepResult(lossSum / microBatches, gradNorm, lr);
     }
+
+    public void Dispose() => _buckets?.Dispose();
 }

@@ -21,6 +21,7 @@ namespace SharpLM.Training;
 /// <param name="BestValLoss">Lowest validation loss so far, or null before the first evaluation.</param>
 /// <param name="ElapsedSeconds">Training wall time before this checkpoint.</param>
 /// <param name="Precision">The compute precision (fp32, bf16) and why it was chosen; a resumed run keeps it.</param>
+/// <param name="WorldSize">Ranks the run trained on (see <see cref="Distributed.World"/>); 1 in files written before it was recorded.</param>
 public sealed record TrainerState(
     string Stage,
     long Step,
@@ -32,7 +33,8 @@ public sealed record TrainerState(
     string TokenizerSha256,
     double? BestValLoss,
     double ElapsedSeconds,
-    PrecisionChoice? Precision = null)
+    PrecisionChoice? Precision = null,
+    int WorldSize = 1)
 {
     public const string FileName = "trainer_state.json";
 
