@@ -107,10 +107,10 @@ public static class HfImporter
         if (c["rope_scaling"] is JsonObject scaling && scaling["rope_type"]?.GetValue<string>() is { } rt && rt != "default")
             throw SharpLmException.At(path, null, "rope_scaling", $"'{rt}' is not supported (plain RoPE only)");
         int width = Get<int>("hidden_size"), heads = Get<int>("num_attention_heads");
-        int headDim = Get("head_dim", heads > 0 ? width / heads : 0);
-        if (heads <= 0 || headDim * heads != width)
-            throw SharpLmException.At(path, null, "head_dim",
-                $"{headDim} × {heads} heads differs from hidden_size {width} (SharpLM's head size is hidden_size / heads)");
+        if (heads <= 0) throw SharpLmException.At(path, null, "num_attention_heads", $"must be positive (got {heads})");
+        int headDim = Get("head_dim", width / heads);
+        if (headDim <= 0 || headDim % 2 != 0)
+            throw SharpLmException.At(path, null, "head_dim", $"must be positive and even for rotary encoding (got {headDim})");
         double ropeTheta = c["rope_parameters"]?["rope_theta"]?.GetValue<double>() ?? Get("rope_theta", 10000.0);
         var config = new GptConfig(
             VocabSize: Get<int>("vocab_size"),
@@ -124,7 +124,8 @@ public static class HfImporter
             TieEmbeddings: Get("tie_word_embeddings", false),
             QkNorm: architecture == ExportArchitecture.Qwen3,
             NormEps: Get("rms_norm_eps", 1e-6),
-            RopeBase: ropeTheta);
+            RopeBase: ropeTheta,
+            HeadDim: headDim * heads == width ? 0 : headDim);
         // Our default hidden width stays implicit (0), so a SharpLM model comes back with the configuration it left with.
         if (config.MlpHidden == (config with { MlpHidden = 0 }).MlpHiddenSize) config = config with { MlpHidden = 0 };
         return (config.Validate(path), architecture);
