@@ -27,7 +27,7 @@ public static class HfImporter
 {
     public const string IndexFile = "model.safetensors.index.json";
 
-    public static HfImportResult Import(HfImportOptions o)
+    public static HfImportResult Import(HfImportOptions o, IProgress<ProgressUpdate>? progress = null)
     {
         if (!Directory.Exists(o.Dir)) throw new SharpLmException($"{o.Dir}: folder not found (expected a Hugging Face model folder)");
         var configPath = Path.Combine(o.Dir, HfExporter.ConfigFile);
@@ -55,12 +55,16 @@ public static class HfImporter
             throw SharpLmException.At(entries[unused[0]].File, null, unused[0],
                 $"tensor not used by the {architecture.HfClass} layout (attention/MLP biases and other extras are not supported)");
         // One tensor at a time, so a large model needs its own size in memory plus one tensor, not twice its size.
+        long total = parameters.Sum(p => entries[p.name].End - entries[p.name].Begin), done = 0;
         using (no_grad())
             foreach (var (name, p) in parameters)
             {
                 using var scope = NewDisposeScope();
-                var t = SafetensorsFile.ReadF32(entries[name]);
+                var e = entries[name];
+                var t = SafetensorsFile.ReadF32(e);
                 p.copy_(IsVocabulary(name) ? FitRows(t, fitted.VocabSize) : t);
+                done += e.End - e.Begin;
+                progress?.Report(new ProgressUpdate("import hf", done, total, "bytes", name));
             }
         bool chat = added.Count == 0 && File.Exists(Path.Combine(o.Dir, HfExporter.TokenizerConfigFile))
                     && JsonNode.Parse(File.ReadAllText(Path.Combine(o.Dir, HfExporter.TokenizerConfigFile)))?["chat_template"] is not null;
