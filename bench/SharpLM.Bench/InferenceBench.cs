@@ -94,7 +94,7 @@ public sealed class InferenceBench : IBenchmark
     internal static CharTokenizer Vocabulary(int size) =>
         new(Enumerable.Range(0x4E00, size - SpecialTokens.All.Count).Select(char.ConvertFromUtf32));
 
-    readonly record struct Cost(double Wall, double Cpu, double MedianWall = double.NaN)
+    internal readonly record struct Cost(double Wall, double Cpu, double MedianWall = double.NaN)
     {
         public static Cost operator -(Cost a, Cost b) => new(a.Wall - b.Wall, a.Cpu - b.Cpu, a.MedianWall - b.MedianWall);
         public string MedianRate(int tokens) => $"{tokens / MedianWall:N0}";
@@ -112,7 +112,7 @@ public sealed class InferenceBench : IBenchmark
         return new Cost(clock.Elapsed.TotalSeconds, (process.TotalProcessorTime - cpu).TotalSeconds);
     }
 
-    static Cost BareDecode(Gpt model, GptConfig config, int tokens)
+    internal static Cost BareDecode(Gpt model, GptConfig config, int tokens)
     {
         using var mode = torch.inference_mode();
         using var fused = model.FuseForInference();

@@ -87,6 +87,9 @@ public sealed class InferenceVsLlamaCppBench : IBenchmark
                 }
                 Console.WriteLine($"  llama.cpp model + context: +{llamaBytes / 1048576.0:N0} MiB RSS when loaded");
             }
+            // Where SharpLM's batch-1 time goes: the bare cached fp32 forward pass per token (no sampling, no engine).
+            var bare = Enumerable.Range(0, repeats).Select(_ => (decode - 1) / InferenceBench.BareDecode(model, config, decode).Wall);
+            Console.WriteLine($"  SharpLM fp32 bare cached forward pass, batch 1: {Machine.Median(bare):N0} tok/s (median)");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"memory: RSS {Rss() / 1048576.0:N0} MiB (start {rssStart / 1048576.0:N0}), peak {Machine.PeakRssMb():N0} MB; " +
                 $"weights {config.ParameterCount * 4 / 1048576.0:N1} MiB fp32; load average after {Machine.LoadAverage()}"));

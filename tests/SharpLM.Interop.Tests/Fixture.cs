@@ -19,9 +19,9 @@ public static class Fixture
 
     public static BpeTokenizer Tokenizer => Bpe.Value;
 
-    public static GptConfig Config(MlpKind mlp, bool qkNorm, bool tie = false) =>
+    public static GptConfig Config(MlpKind mlp, bool qkNorm, bool tie = false, int headDim = 0) =>
         new(Tokenizer.VocabSize, ContextLength: 128, Depth: 2, Width: 64, Heads: 2, KvHeads: 1, Mlp: mlp, TieEmbeddings: tie,
-            QkNorm: qkNorm, NormEps: 1e-5, RopeBase: 10000);
+            QkNorm: qkNorm, NormEps: 1e-5, RopeBase: 10000, HeadDim: headDim);
 
     /// <summary>
     /// A seeded random model whose logits spread over several units (weights scaled up, norm weights away from 1), so

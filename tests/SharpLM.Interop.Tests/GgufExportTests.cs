@@ -33,13 +33,15 @@ public sealed class GgufExportTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(MlpKind.SwiGlu, true, false, "qwen3")]
-    [InlineData(MlpKind.SwiGlu, false, false, "llama")]
-    [InlineData(MlpKind.ReluSquared, false, true, "arcee")]
-    public void F32LogitsMatchLlamaCppAtEveryPosition(MlpKind mlp, bool qkNorm, bool tie, string architecture)
+    [InlineData(MlpKind.SwiGlu, true, false, 0, "qwen3")]
+    [InlineData(MlpKind.SwiGlu, false, false, 0, "llama")]
+    [InlineData(MlpKind.ReluSquared, false, true, 0, "arcee")]
+    [InlineData(MlpKind.SwiGlu, true, false, 48, "qwen3")] // head size ≠ width / heads, as in Qwen3-0.6B
+    [InlineData(MlpKind.SwiGlu, false, true, 48, "llama")]
+    public void F32LogitsMatchLlamaCppAtEveryPosition(MlpKind mlp, bool qkNorm, bool tie, int headDim, string architecture)
     {
         using var tmp = new TempDir();
-        using var model = Fixture.Model(Fixture.Config(mlp, qkNorm, tie));
+        using var model = Fixture.Model(Fixture.Config(mlp, qkNorm, tie, headDim));
         var (gguf, _) = Export(tmp, model, GgufType.F32);
         using var llama = new LlamaCpp(gguf);
         Assert.Equal(architecture, llama.Architecture);

@@ -38,18 +38,19 @@ public sealed class HfExportImportTests
     }
 
     [Theory]
-    [InlineData(MlpKind.SwiGlu, true, false, "Qwen3ForCausalLM")]
-    [InlineData(MlpKind.SwiGlu, false, true, "LlamaForCausalLM")]
-    [InlineData(MlpKind.ReluSquared, false, false, "ArceeForCausalLM")]
-    public void ImportOfTheExportGivesBitIdenticalLogits(MlpKind mlp, bool qkNorm, bool tie, string hfClass)
+    [InlineData(MlpKind.SwiGlu, true, false, 0, "Qwen3ForCausalLM")]
+    [InlineData(MlpKind.SwiGlu, false, true, 0, "LlamaForCausalLM")]
+    [InlineData(MlpKind.ReluSquared, false, false, 0, "ArceeForCausalLM")]
+    [InlineData(MlpKind.SwiGlu, true, true, 48, "Qwen3ForCausalLM")]
+    public void ImportOfTheExportGivesBitIdenticalLogits(MlpKind mlp, bool qkNorm, bool tie, int headDim, string hfClass)
     {
         using var tmp = new TempDir();
-        using var model = Fixture.Model(Fixture.Config(mlp, qkNorm, tie));
+        using var model = Fixture.Model(Fixture.Config(mlp, qkNorm, tie, headDim));
         var hf = ExportHf(tmp, model);
         var config = Json(Path.Combine(hf, "config.json"));
         Assert.Equal(hfClass, config["architectures"]![0]!.GetValue<string>());
         Assert.Equal(tie, config["tie_word_embeddings"]!.GetValue<bool>());
-        Assert.Equal(32, config["head_dim"]!.GetValue<int>());
+        Assert.Equal(headDim == 0 ? 32 : headDim, config["head_dim"]!.GetValue<int>());
 
         var result = HfImporter.Import(new HfImportOptions(hf, tmp["run"]));
         Assert.Empty(result.AddedSpecials);
@@ -114,10 +115,11 @@ public sealed class HfExportImportTests
     [InlineData("missing-tensor", "model.safetensors: model.layers.1.mlp.down_proj.weight: tensor missing")]
     [InlineData("wrong-shape", "model.safetensors: model.layers.0.self_attn.k_proj.weight: shape [64, 64]")]
     [InlineData("model-type", "config.json: model_type: 'gpt2' is not supported")]
-    [InlineData("head-dim", "config.json: head_dim: 16 × 2 heads differs from hidden_size 64")]
+    [InlineData("head-dim", "config.json: head_dim: must be positive and even for rotary encoding (got 15)")]
     [InlineData("bias", "config.json: attention_bias: true is not supported")]
     [InlineData("wordpiece", "tokenizer.json: model.type: 'WordPiece' is not supported")]
     [InlineData("no-tokenizer", "tokenizer.json: file not found")]
+    [InlineData("normalizer", "tokenizer.json: normalizer: 'Lowercase' is not supported")]
     [InlineData("sharded-missing-shard", "model-00002-of-00002.safetensors: file not found")]
     public void BrokenFoldersGetOneClearError(string breakage, string expected)
     {
@@ -136,7 +138,7 @@ public sealed class HfExportImportTests
             case "missing-tensor": RewriteWeights(weights, (name, t) => name.EndsWith("1.mlp.down_proj.weight") ? null : t); break;
             case "wrong-shape": RewriteWeights(weights, (name, t) => name.EndsWith("0.self_attn.k_proj.weight") ? zeros(64, 64) : t); break;
             case "model-type": EditConfig(c => c["model_type"] = "gpt2"); break;
-            case "head-dim": EditConfig(c => c["head_dim"] = 16); break;
+            case "head-dim": EditConfig(c => c["head_dim"] = 15); break;
             case "bias": EditConfig(c => c["attention_bias"] = true); break;
             case "wordpiece":
                 var tok = Json(Path.Combine(hf, "tokenizer.json"));
@@ -144,6 +146,11 @@ public sealed class HfExportImportTests
                 File.WriteAllText(Path.Combine(hf, "tokenizer.json"), tok.ToJsonString());
                 break;
             case "no-tokenizer": File.Delete(Path.Combine(hf, "tokenizer.json")); break;
+            case "normalizer":
+                var withNormalizer = Json(Path.Combine(hf, "tokenizer.json"));
+                withNormalizer["normalizer"] = new JsonObject { ["type"] = "Lowercase" };
+                File.WriteAllText(Path.Combine(hf, "tokenizer.json"), withNormalizer.ToJsonString());
+                break;
             case "sharded-missing-shard":
                 File.Move(weights, Path.Combine(hf, "model-00001-of-00002.safetensors"));
                 File.WriteAllText(Path.Combine(hf, HfImporter.IndexFile), new JsonObject
@@ -189,10 +196,11 @@ public sealed class HfExportImportTests
         using var tmp = new TempDir();
         using var model = Fixture.Model(Fixture.Config(MlpKind.SwiGlu, qkNorm: true));
         var hf = ExportHf(tmp, model);
-        // Rename the specials as a published model would have its own (and drop them from its template).
+        // Rename the specials as a published model would have its own, with Qwen's NFC normaliser.
         var tokPath = Path.Combine(hf, "tokenizer.json");
-        var text = File.ReadAllText(tokPath).Replace("<|bos|>", "<|endoftext|>").Replace("<|user_start|>", "<|im_start|>");
-        File.WriteAllText(tokPath, text);
+        var renamed = JsonNode.Parse(File.ReadAllText(tokPath).Replace("<|bos|>", "<|endoftext|>").Replace("<|user_start|>", "<|im_start|>"))!;
+        renamed["normalizer"] = new JsonObject { ["type"] = "NFC" };
+        File.WriteAllText(tokPath, renamed.ToJsonString());
         var result = HfImporter.Import(new HfImportOptions(hf, tmp["run"]));
         Assert.Equal([SpecialTokens.Bos, SpecialTokens.UserStart], result.AddedSpecials);
         Assert.False(result.ChatTemplate);

@@ -15,7 +15,8 @@ public static class ImportCommand
         var hf = new Command("hf", "Import a Llama-, Qwen3- or Arcee-layout safetensors folder with a byte-level BPE tokenizer.json") { dir, output };
         CliRunner.SetHandler(hf, parse =>
         {
-            var r = HfImporter.Import(new HfImportOptions(parse.GetValue(dir)!, parse.GetValue(output)!));
+            var options = new HfImportOptions(parse.GetValue(dir)!, parse.GetValue(output)!);
+            var r = ProgressDisplay.Run("import hf", progress => HfImporter.Import(options, progress));
             var c = r.Config;
             AnsiConsole.MarkupLine($"imported {r.Architecture} into [bold]{Markup.Escape(r.Out)}[/]: depth {c.Depth}, width {c.Width}, " +
                                    $"{c.Heads} heads ({c.KvHeads} kv), vocabulary {c.VocabSize:N0}, {c.ParameterCount:N0} parameters");

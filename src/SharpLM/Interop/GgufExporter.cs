@@ -25,7 +25,7 @@ public static class GgufExporter
         using var source = ExportSource.Open(o.Model);
         var pre = PreTokenizer(source.Tokenizer.Splitter.Pattern, o.Model);
         var writer = new GgufWriter();
-        Hyperparameters(writer, source);
+        Hyperparameters(writer, source, o.Type);
         Vocabulary(writer, source.Tokenizer, pre);
         int tensors = Tensors(writer, source, o.Type);
         AtomicFile.Write(o.Out, writer.WriteTo);
@@ -42,13 +42,15 @@ public static class GgufExporter
             "export hf keeps any regex"),
     };
 
-    static void Hyperparameters(GgufWriter w, ExportSource s)
+    static void Hyperparameters(GgufWriter w, ExportSource s, GgufType type)
     {
         var c = s.Config;
         string a = s.Architecture.Gguf;
         w.Add("general.architecture", a);
         w.Add("general.name", s.Name);
         w.Add("general.alignment", (uint)GgufWriter.Alignment);
+        // llama_ftype: what most matrices are (ALL_F32 0, MOSTLY_F16 1, MOSTLY_Q8_0 7), shown by Ollama and llama.cpp.
+        w.Add("general.file_type", type switch { GgufType.F16 => 1u, GgufType.Q8_0 => 7u, _ => 0u });
         w.Add($"{a}.vocab_size", (uint)c.VocabSize);
         w.Add($"{a}.context_length", (uint)c.ContextLength);
         w.Add($"{a}.embedding_length", (uint)c.Width);

@@ -27,7 +27,7 @@ public static class HfImporter
 {
     public const string IndexFile = "model.safetensors.index.json";
 
-    public static HfImportResult Import(HfImportOptions o)
+    public static HfImportResult Import(HfImportOptions o, IProgress<ProgressUpdate>? progress = null)
     {
         if (!Directory.Exists(o.Dir)) throw new SharpLmException($"{o.Dir}: folder not found (expected a Hugging Face model folder)");
         var configPath = Path.Combine(o.Dir, HfExporter.ConfigFile);
@@ -35,37 +35,44 @@ public static class HfImporter
         var tokenizer = HfTokenizerJson.Read(Path.Combine(o.Dir, HfTokenizerJson.FileName));
         var entries = WeightEntries(o.Dir);
 
-        using var scope = NewDisposeScope();
-        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        Tensor Take(string name, long[] shape)
+        var (finalTokenizer, added) = WithChatTokens(tokenizer);
+        var fitted = config with { VocabSize = finalTokenizer.VocabSize };
+        using var model = new Gpt(fitted);
+        var parameters = model.named_parameters().ToList();
+        // Every tensor is checked (present, shape from config.json, nothing left over) before any weight is read.
+        foreach (var (name, p) in parameters)
         {
+            long[] shape = IsVocabulary(name) ? [config.VocabSize, p.shape[1]] : p.shape;
             if (!entries.TryGetValue(name, out var e))
                 throw SharpLmException.At(entries.Values.FirstOrDefault()?.File ?? o.Dir, null, name, "tensor missing");
             if (!e.Shape.SequenceEqual(shape))
                 throw SharpLmException.At(e.File, null, name,
                     $"shape [{string.Join(", ", e.Shape)}] where config.json implies [{string.Join(", ", shape)}]");
-            return SafetensorsFile.ReadF32(e);
         }
-        // Shapes come from config.json; the probe model (no weights read yet) lists every parameter and its shape.
-        using (var probe = new Gpt(config))
-            foreach (var (name, p) in probe.named_parameters()) tensors[name] = Take(name, p.shape);
-        var unused = entries.Keys.Where(k => !tensors.ContainsKey(k) && !k.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal)).ToList();
+        var used = parameters.Select(p => p.name).ToHashSet(StringComparer.Ordinal);
+        var unused = entries.Keys.Where(k => !used.Contains(k) && !k.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal)).ToList();
         if (unused.Count > 0)
             throw SharpLmException.At(entries[unused[0]].File, null, unused[0],
                 $"tensor not used by the {architecture.HfClass} layout (attention/MLP biases and other extras are not supported)");
-
-        var (finalTokenizer, added) = WithChatTokens(tokenizer);
-        config = FitVocabulary(config, finalTokenizer.VocabSize, tensors);
+        // One tensor at a time, so a large model needs its own size in memory plus one tensor, not twice its size.
+        long total = parameters.Sum(p => entries[p.name].End - entries[p.name].Begin), done = 0;
+        using (no_grad())
+            foreach (var (name, p) in parameters)
+            {
+                using var scope = NewDisposeScope();
+                var e = entries[name];
+                var t = SafetensorsFile.ReadF32(e);
+                p.copy_(IsVocabulary(name) ? FitRows(t, fitted.VocabSize) : t);
+                done += e.End - e.Begin;
+                progress?.Report(new ProgressUpdate("import hf", done, total, "bytes", name));
+            }
         bool chat = added.Count == 0 && File.Exists(Path.Combine(o.Dir, HfExporter.TokenizerConfigFile))
                     && JsonNode.Parse(File.ReadAllText(Path.Combine(o.Dir, HfExporter.TokenizerConfigFile)))?["chat_template"] is not null;
-        using var model = new Gpt(config);
-        using (no_grad())
-            foreach (var (name, p) in model.named_parameters()) p.copy_(tensors[name]);
         Checkpoint.Save(new RunFolder(o.Out).ModelDir, model, finalTokenizer, "import", tmp =>
         {
             if (chat) new ChatTemplate(finalTokenizer).Save(tmp);
         });
-        return new HfImportResult(o.Out, architecture.HfClass, config, added, chat);
+        return new HfImportResult(o.Out, architecture.HfClass, fitted, added, chat);
     }
 
     /// <summary>config.json → our configuration; refuses what our model cannot run, naming the field.</summary>
@@ -107,10 +114,10 @@ public static class HfImporter
         if (c["rope_scaling"] is JsonObject scaling && scaling["rope_type"]?.GetValue<string>() is { } rt && rt != "default")
             throw SharpLmException.At(path, null, "rope_scaling", $"'{rt}' is not supported (plain RoPE only)");
         int width = Get<int>("hidden_size"), heads = Get<int>("num_attention_heads");
-        int headDim = Get("head_dim", heads > 0 ? width / heads : 0);
-        if (heads <= 0 || headDim * heads != width)
-            throw SharpLmException.At(path, null, "head_dim",
-                $"{headDim} × {heads} heads differs from hidden_size {width} (SharpLM's head size is hidden_size / heads)");
+        if (heads <= 0) throw SharpLmException.At(path, null, "num_attention_heads", $"must be positive (got {heads})");
+        int headDim = Get("head_dim", width / heads);
+        if (headDim <= 0 || headDim % 2 != 0)
+            throw SharpLmException.At(path, null, "head_dim", $"must be positive and even for rotary encoding (got {headDim})");
         double ropeTheta = c["rope_parameters"]?["rope_theta"]?.GetValue<double>() ?? Get("rope_theta", 10000.0);
         var config = new GptConfig(
             VocabSize: Get<int>("vocab_size"),
@@ -124,7 +131,8 @@ public static class HfImporter
             TieEmbeddings: Get("tie_word_embeddings", false),
             QkNorm: architecture == ExportArchitecture.Qwen3,
             NormEps: Get("rms_norm_eps", 1e-6),
-            RopeBase: ropeTheta);
+            RopeBase: ropeTheta,
+            HeadDim: headDim * heads == width ? 0 : headDim);
         // Our default hidden width stays implicit (0), so a SharpLM model comes back with the configuration it left with.
         if (config.MlpHidden == (config with { MlpHidden = 0 }).MlpHiddenSize) config = config with { MlpHidden = 0 };
         return (config.Validate(path), architecture);
@@ -170,20 +178,12 @@ public static class HfImporter
         return (new BpeTokenizer(HfTokenizerJson.Ranks(tokenizer), specials, tokenizer.Splitter), added);
     }
 
+    static bool IsVocabulary(string name) => name is "model.embed_tokens.weight" or "lm_head.weight";
+
     /// <summary>
-    /// Matches the embedding (and head) rows to the tokenizer: padding rows past the last id are dropped (no text can
+    /// An embedding or head matrix with one row per tokenizer id: padding rows past the last id are dropped (no text can
     /// produce them), rows for new ids are the mean row.
     /// </summary>
-    static GptConfig FitVocabulary(GptConfig config, int vocab, Dictionary<string, Tensor> tensors)
-    {
-        if (vocab == config.VocabSize) return config;
-        foreach (var name in new[] { "model.embed_tokens.weight", "lm_head.weight" })
-        {
-            if (!tensors.TryGetValue(name, out var t)) continue;
-            tensors[name] = vocab < t.shape[0]
-                ? t.narrow(0, 0, vocab)
-                : cat([t, t.mean([0], keepdim: true).expand(vocab - t.shape[0], t.shape[1])], 0);
-        }
-        return config with { VocabSize = vocab };
-    }
+    static Tensor FitRows(Tensor t, int rows) =>
+        rows <= t.shape[0] ? t.narrow(0, 0, rows) : cat([t, t.mean([0], keepdim: true).expand(rows - t.shape[0], t.shape[1])], 0);
 }

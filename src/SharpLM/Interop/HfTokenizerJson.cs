@@ -93,8 +93,10 @@ public static class HfTokenizerJson
         if (type != "BPE") throw Bad("model.type", $"'{type}' is not supported (only byte-level BPE)");
         if (model["byte_fallback"]?.GetValue<bool>() == true)
             throw Bad("model.byte_fallback", "SentencePiece-style byte fallback is not supported (only byte-level BPE)");
-        if (root["normalizer"] is JsonObject normalizer)
-            throw Bad("normalizer", $"'{normalizer["type"]}' is not supported (byte-level BPE needs none)");
+        // Qwen's tokenizers NFC-normalise first; SharpLM does not, which changes nothing for text already in NFC (nearly
+        // all text). Any other normaliser would change the ids.
+        if (root["normalizer"] is JsonObject normalizer && normalizer["type"]?.GetValue<string>() != "NFC")
+            throw Bad("normalizer", $"'{normalizer["type"]}' is not supported (none or NFC)");
         string pattern = PreTokenizerPattern(root["pre_tokenizer"], Bad);
 
         var added = new Dictionary<string, int>(StringComparer.Ordinal);

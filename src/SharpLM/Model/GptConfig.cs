@@ -17,9 +17,11 @@ public enum MlpKind
 /// <param name="ContextLength">Longest sequence the model sees (RoPE tables are built for it).</param>
 /// <param name="Depth">Number of transformer blocks.</param>
 /// <param name="Width">Residual stream width (model dimension).</param>
-/// <param name="Heads">Query heads; head size is Width / Heads.</param>
+/// <param name="Heads">Query heads; head size is Width / Heads unless <paramref name="HeadDim"/> is set.</param>
 /// <param name="KvHeads">Key/value heads; fewer than Heads gives grouped-query attention.</param>
 /// <param name="MlpHidden">Hidden width of the MLP; 0 means 4×Width (ReLU²) or the Llama 8/3×Width rounded to 64 (SwiGLU).</param>
+/// <param name="HeadDim">Head size when it is not Width / Heads (imported models such as Qwen3-0.6B); 0 = Width / Heads.
+/// Left out of config.json when 0.</param>
 public sealed record GptConfig(
     int VocabSize,
     int ContextLength,
@@ -32,7 +34,8 @@ public sealed record GptConfig(
     bool TieEmbeddings = false,
     bool QkNorm = true,
     double NormEps = 1e-5,
-    double RopeBase = 10000)
+    double RopeBase = 10000,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int HeadDim = 0)
 {
     public const string FileName = "config.json";
 
@@ -44,7 +47,7 @@ public sealed record GptConfig(
         return new GptConfig(vocabSize, contextLength, depth, width, width / 64, width / 64, mlp);
     }
 
-    public int HeadSize => Width / Heads;
+    public int HeadSize => HeadDim > 0 ? HeadDim : Width / Heads;
 
     public int MlpHiddenSize => MlpHidden > 0 ? MlpHidden
         : Mlp == MlpKind.SwiGlu ? (8 * Width / 3 + 63) / 64 * 64
@@ -61,7 +64,8 @@ public sealed record GptConfig(
         Check(ContextLength > 0, "context_length", $"must be positive (got {ContextLength})");
         Check(Depth > 0, "depth", $"must be positive (got {Depth})");
         Check(Width > 0, "width", $"must be positive (got {Width})");
-        Check(Heads > 0 && Width % Heads == 0, "heads", $"must divide width {Width} (got {Heads})");
+        Check(HeadDim >= 0, "head_dim", $"must be 0 (width / heads) or positive (got {HeadDim})");
+        Check(Heads > 0 && (HeadDim > 0 || Width % Heads == 0), "heads", $"must divide width {Width} (got {Heads})");
         Check(HeadSize % 2 == 0, "heads", $"head size {HeadSize} must be even for rotary encoding");
         Check(KvHeads > 0 && Heads % KvHeads == 0, "kv_heads", $"must divide heads {Heads} (got {KvHeads})");
         Check(MlpHidden >= 0, "mlp_hidden", $"must be 0 (default) or positive (got {MlpHidden})");
@@ -76,7 +80,8 @@ public sealed record GptConfig(
         get
         {
             long c = Width, kv = (long)KvHeads * HeadSize, h = MlpHiddenSize;
-            long attention = c * c /*q*/ + 2 * c * kv /*k,v*/ + c * c /*o*/ + (QkNorm ? 2L * HeadSize : 0);
+            long q = (long)Heads * HeadSize;
+            long attention = c * q /*q*/ + 2 * c * kv /*k,v*/ + q * c /*o*/ + (QkNorm ? 2L * HeadSize : 0);
             long mlp = (Mlp == MlpKind.SwiGlu ? 3 : 2) * c * h;
             long block = attention + mlp + 2 * c /*two norms*/;
             long embedding = (long)VocabSize * c;
