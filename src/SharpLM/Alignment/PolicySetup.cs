@@ -42,13 +42,31 @@ public sealed class PolicySetup : IDisposable
         var device = TorchRuntime.Apply(new TorchSettings(o.Threads, o.Seed, o.Device));
         var dir = RunFolder.ResolveModel(o.Policy);
         var reward = RewardFunctions.Parse(o.Reward, Tokenizer.Load(dir), dir, device); // before the weights: a mismatch fails fast
-        var prompts = PromptReader.Read(o.Prompts);
+        var read = PromptReader.Read(o.Prompts);
         var policy = Checkpoint.Load(dir, device);
+        var template = ChatTemplate.TryLoad(dir, policy.Tokenizer) ?? new ChatTemplate(policy.Tokenizer);
+        var (prompts, fit) = FitPrompts(o, read, template, policy.Config.ContextLength);
         var reference = Checkpoint.Load(dir, device);
         foreach (var p in reference.Model.parameters()) p.requires_grad = false;
-        var template = ChatTemplate.TryLoad(dir, policy.Tokenizer) ?? new ChatTemplate(policy.Tokenizer);
         manual_seed(o.Seed);
-        return new PolicySetup(policy, reference, template, prompts, reward, device);
+        return new PolicySetup(policy, reference, template, prompts, reward, device) { PromptFitLine = fit };
+    }
+
+    /// <summary>One line on how the prompts fitted their limit, e.g. "skipped 14 of 7,473 prompts longer than 192 tokens".</summary>
+    public string PromptFitLine { get; private init; } = "";
+
+    /// <summary>The prompts that fit <see cref="RlOptions.MaxPromptTokens"/> (default: the context minus the answer length).</summary>
+    static (List<PromptRecord> Prompts, string Line) FitPrompts(RlOptions o, IReadOnlyList<PromptRecord> prompts, ChatTemplate template, int context)
+    {
+        SharpLmException.Require(o.MaxPromptTokens is not { } max || max < context, "--max-prompt-tokens",
+            $"must be below the model's context of {context} tokens (got {o.MaxPromptTokens})");
+        int limit = o.MaxPromptTokens ?? context - o.MaxNewTokens;
+        SharpLmException.Require(limit > 0, "--max-tokens", $"{o.MaxNewTokens} leaves no room for a prompt in the model's context of {context} tokens");
+        var origin = o.MaxPromptTokens is null ? $"the context {context} minus --max-tokens {o.MaxNewTokens}" : "--max-prompt-tokens";
+        var (fitted, counts) = PromptFit.Apply(prompts, template, limit, o.OnLong, origin);
+        var line = counts.Describe("prompts", limit);
+        if (fitted.Count == 0) throw new SharpLmException($"{string.Join(", ", o.Prompts)}: no prompt fits: {line}");
+        return (fitted, line);
     }
 
     /// <summary>The prompts of iteration <paramref name="step"/>: a function of (seed, step), so a resumed run draws the same.</summary>

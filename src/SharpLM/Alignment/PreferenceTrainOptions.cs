@@ -9,6 +9,9 @@ namespace SharpLM.Alignment;
 /// <param name="ValFraction">Share of pairs held out for accuracy and margin.</param>
 /// <param name="MaxPairs">Use at most this many pairs (after a seeded shuffle); null uses all.</param>
 /// <param name="TimeLimitSeconds">Stop (evaluating and checkpointing) once training has run this long, even before <paramref name="Steps"/>.</param>
+/// <param name="MaxPromptTokens">Longest prompt (rendered); null: only the context limits prompt + answer.</param>
+/// <param name="OnLong">What to do with a pair whose prompt or prompt + answer is too long: skip it (counted), cut the oldest
+/// prompt tokens (answers keep at least half the context), or stop.</param>
 public sealed record PreferenceTrainOptions(
     string Base,
     IReadOnlyList<string> Data,
@@ -29,7 +32,9 @@ public sealed record PreferenceTrainOptions(
     long Seed = 1337,
     int Threads = 0,
     string Device = "cpu",
-    double? TimeLimitSeconds = null)
+    double? TimeLimitSeconds = null,
+    int? MaxPromptTokens = null,
+    Data.LongRecordPolicy OnLong = Data.LongRecordPolicy.Skip)
 {
     public PreferenceTrainOptions Validate()
     {
@@ -40,6 +45,7 @@ public sealed record PreferenceTrainOptions(
         Core.SharpLmException.Require(Beta > 0, "--beta", $"must be positive (got {Beta})");
         Core.SharpLmException.Require(ValFraction is > 0 and < 1, "--val-fraction", $"must be in (0, 1) (got {ValFraction})");
         Core.SharpLmException.Require(EvalEvery > 0, "--eval-every", $"must be positive (got {EvalEvery})");
+        Core.SharpLmException.Require(MaxPromptTokens is null or > 0, "--max-prompt-tokens", $"must be positive (got {MaxPromptTokens})");
         return this;
     }
 }

@@ -14,6 +14,9 @@ namespace SharpLM.Alignment;
 /// <param name="ValueCoef">PPO only: weight of the value loss in the shared-trunk loss.</param>
 /// <param name="SampleEvery">Log one sampled prompt and answer every this many iterations.</param>
 /// <param name="TimeLimitSeconds">Stop (checkpointing) once the iterations have run this long, even before <paramref name="Steps"/>.</param>
+/// <param name="MaxPromptTokens">Longest prompt (as rendered for generation); null: the context minus <paramref name="MaxNewTokens"/>,
+/// so every answer has its full room.</param>
+/// <param name="OnLong">What to do with a prompt longer than that: skip it (counted), cut its start, or stop.</param>
 public sealed record RlOptions(
     string Policy,
     IReadOnlyList<string> Prompts,
@@ -43,7 +46,9 @@ public sealed record RlOptions(
     long Seed = 1337,
     int Threads = 0,
     string Device = "cpu",
-    double? TimeLimitSeconds = null)
+    double? TimeLimitSeconds = null,
+    int? MaxPromptTokens = null,
+    Data.LongRecordPolicy OnLong = Data.LongRecordPolicy.Skip)
 {
     public RlOptions Validate()
     {
@@ -60,6 +65,7 @@ public sealed record RlOptions(
         Core.SharpLmException.Require(Clip > 0, "--clip", $"must be positive (got {Clip})");
         Core.SharpLmException.Require(MaxNewTokens > 0, "--max-tokens", $"must be positive (got {MaxNewTokens})");
         Core.SharpLmException.Require(CheckpointEvery > 0, "--checkpoint-every", $"must be positive (got {CheckpointEvery})");
+        Core.SharpLmException.Require(MaxPromptTokens is null or > 0, "--max-prompt-tokens", $"must be positive (got {MaxPromptTokens})");
         return this;
     }
 }
