@@ -26,10 +26,10 @@ public static class JsonRecords
             foreach (var record in ReadFile(path)) yield return record;
     }
 
-    /// <summary>Files named by <paramref name="paths"/>, folders expanded to their record files.</summary>
+    /// <summary>Files named by <paramref name="paths"/> (or dataset names, see <see cref="Catalogue.DataCache.ResolveInput"/>), folders expanded to their record files.</summary>
     public static IEnumerable<string> Expand(IEnumerable<string> paths)
     {
-        foreach (var path in paths)
+        foreach (var path in paths.Select(Catalogue.DataCache.ResolveInput))
         {
             if (Directory.Exists(path))
             {

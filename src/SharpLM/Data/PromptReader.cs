@@ -16,7 +16,7 @@ public static class PromptReader
     public static IReadOnlyList<PromptRecord> Read(IEnumerable<string> paths)
     {
         var records = new List<PromptRecord>();
-        var list = paths.ToList();
+        var list = paths.Select(Catalogue.DataCache.ResolveInput).ToList();
         foreach (var path in list)
         {
             if (path.EndsWith(".txt", StringComparison.OrdinalIgnoreCase) && File.Exists(path))
