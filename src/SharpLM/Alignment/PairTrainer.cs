@@ -25,7 +25,9 @@ public sealed class PairTrainer(string stage, IProgress<ProgressUpdate>? progres
     public static (List<EncodedPair> Train, List<EncodedPair> Val) LoadPairs(PreferenceTrainOptions o, ChatTemplate template, Tokenizer tokenizer,
         int context, Action<string>? log = null)
     {
-        var pairs = PreferenceReader.Read(o.Data).ToList();
+        var read = PreferenceReader.ReadSet(o.Data, o.SkipBad);
+        if (read.Describe() is { } skippedBad) log?.Invoke(skippedBad);
+        var pairs = read.Items;
         SharpLmException.Require(o.MaxPromptTokens is not { } m || m < context, "--max-prompt-tokens",
             $"must be below the model's context of {context} tokens (got {o.MaxPromptTokens})");
         var (encoded, counts) = PairFit.Apply(pairs, template, tokenizer, context, o.MaxPromptTokens, o.OnLong);

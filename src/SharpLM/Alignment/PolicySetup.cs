@@ -42,17 +42,18 @@ public sealed class PolicySetup : IDisposable
         var device = TorchRuntime.Apply(new TorchSettings(o.Threads, o.Seed, o.Device));
         var dir = RunFolder.ResolveModel(o.Policy);
         var reward = RewardFunctions.Parse(o.Reward, Tokenizer.Load(dir), dir, device); // before the weights: a mismatch fails fast
-        var read = PromptReader.Read(o.Prompts);
+        var read = PromptReader.ReadSet(o.Prompts, o.SkipBad);
         var policy = Checkpoint.Load(dir, device);
         var template = ChatTemplate.TryLoad(dir, policy.Tokenizer) ?? new ChatTemplate(policy.Tokenizer);
-        var (prompts, fit) = FitPrompts(o, read, template, policy.Config.ContextLength);
+        var (prompts, fit) = FitPrompts(o, read.Items, template, policy.Config.ContextLength);
+        fit = string.Join("; ", new[] { read.Describe(), fit }.OfType<string>());
         var reference = Checkpoint.Load(dir, device);
         foreach (var p in reference.Model.parameters()) p.requires_grad = false;
         manual_seed(o.Seed);
         return new PolicySetup(policy, reference, template, prompts, reward, device) { PromptFitLine = fit };
     }
 
-    /// <summary>One line on how the prompts fitted their limit, e.g. "skipped 14 of 7,473 prompts longer than 192 tokens".</summary>
+    /// <summary>One line on the malformed records skipped and how the prompts fitted their limit, e.g. "skipped 14 of 7,473 prompts longer than 192 tokens".</summary>
     public string PromptFitLine { get; private init; } = "";
 
     /// <summary>The prompts that fit <see cref="RlOptions.MaxPromptTokens"/> (default: the context minus the answer length).</summary>

@@ -12,6 +12,7 @@ namespace SharpLM.Alignment;
 /// <param name="MaxPromptTokens">Longest prompt (rendered); null: only the context limits prompt + answer.</param>
 /// <param name="OnLong">What to do with a pair whose prompt or prompt + answer is too long: skip it (counted), cut the oldest
 /// prompt tokens (answers keep at least half the context), or stop.</param>
+/// <param name="SkipBad">Skip malformed preference records (counted) instead of stopping at the first.</param>
 public sealed record PreferenceTrainOptions(
     string Base,
     IReadOnlyList<string> Data,
@@ -34,7 +35,8 @@ public sealed record PreferenceTrainOptions(
     string Device = "cpu",
     double? TimeLimitSeconds = null,
     int? MaxPromptTokens = null,
-    Data.LongRecordPolicy OnLong = Data.LongRecordPolicy.Skip)
+    Data.LongRecordPolicy OnLong = Data.LongRecordPolicy.Skip,
+    bool SkipBad = false)
 {
     public PreferenceTrainOptions Validate()
     {

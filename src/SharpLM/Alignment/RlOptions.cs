@@ -17,6 +17,7 @@ namespace SharpLM.Alignment;
 /// <param name="MaxPromptTokens">Longest prompt (as rendered for generation); null: the context minus <paramref name="MaxNewTokens"/>,
 /// so every answer has its full room.</param>
 /// <param name="OnLong">What to do with a prompt longer than that: skip it (counted), cut its start, or stop.</param>
+/// <param name="SkipBad">Skip malformed prompt records (counted) instead of stopping at the first.</param>
 public sealed record RlOptions(
     string Policy,
     IReadOnlyList<string> Prompts,
@@ -48,7 +49,8 @@ public sealed record RlOptions(
     string Device = "cpu",
     double? TimeLimitSeconds = null,
     int? MaxPromptTokens = null,
-    Data.LongRecordPolicy OnLong = Data.LongRecordPolicy.Skip)
+    Data.LongRecordPolicy OnLong = Data.LongRecordPolicy.Skip,
+    bool SkipBad = false)
 {
     public RlOptions Validate()
     {
