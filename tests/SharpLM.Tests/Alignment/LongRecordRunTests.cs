@@ -73,3 +73,35 @@ public class LongRecordRunTests(ITestOutputHelper output) : IDisposable
         }
     }
 }
+
+/// <summary>SFT: conversations longer than the context are skipped by default, cut with truncate-left, or stop the run named.</summary>
+public class SftLongRecordTests
+{
+    [Fact]
+    public void Sft_skips_long_conversations_by_default_and_error_names_the_record_before_any_folder_exists()
+    {
+        SharpLM.Core.TorchRuntime.Apply(new SharpLM.Core.TorchSettings(Threads: 1));
+        using var dir = new TempDir();
+        TinyBase.Save(dir["base"], TinyBase.Tokenizer(), context: 64);
+        var data = dir["chat.jsonl"];
+        File.WriteAllLines(data, [
+            """{"instruction":"short one?","input":"","output":"yes"}""",
+            """{"instruction":"a question that goes on and on and on and on and on and on and on?","input":"","output":"no"}""",
+            """{"instruction":"short two?","input":"","output":"ok"}""",
+        ]);
+        SftOptions Options(string policy) => new(dir["base"], [data], dir[policy], Steps: 1, BatchTokens: 128,
+            ValFraction: 0, EvalEvery: 10, SaveEvery: 10, OnLong: SharpLM.Data.LongRecords.Parse(policy),
+            Torch: new SharpLM.Core.TorchSettings(Threads: 1));
+
+        var skipped = new SftTrainer(Options("skip")).Run();
+        Assert.Equal(new SharpLM.Data.FitCounts(2, 0, 1), skipped.Fit);
+        Assert.Equal(2, skipped.TrainConversations);
+
+        var cut = new SftTrainer(Options("truncate-left")).Run();
+        Assert.Equal(new SharpLM.Data.FitCounts(2, 1, 0), cut.Fit);
+
+        var e = Assert.Throws<SharpLM.Core.SharpLmException>(() => new SftTrainer(Options("error")).Run());
+        Assert.StartsWith($"{data}:2: the conversation has ", e.Message);
+        Assert.False(Directory.Exists(dir["error"]));
+    }
+}
