@@ -17,6 +17,9 @@ public sealed class PreferenceCliOptions
     readonly Option<double> _val = new("--val-fraction") { Description = "share of pairs held out", DefaultValueFactory = _ => 0.1 };
     readonly Option<int?> _maxPairs = new("--max-pairs") { Description = "use at most this many pairs" };
     readonly Option<int> _evalEvery = new("--eval-every") { Description = "evaluate, chart and checkpoint every N steps", DefaultValueFactory = _ => 50 };
+    readonly Option<int?> _maxPrompt = LongRecordCliOptions.MaxPromptTokens("only the context limits prompt + answer");
+    readonly Option<string> _onLong = LongRecordCliOptions.OnLong("pairs");
+    readonly Option<bool> _skipBad = new("--skip-bad") { Description = "skip malformed preference records (counted) instead of stopping" };
     readonly Option<bool> _resume = new("--resume") { Description = "continue the run in --out from its latest checkpoint" };
     readonly Option<int> _threads = CommonOptions.Threads();
     readonly Option<long> _seed = CommonOptions.Seed();
@@ -26,7 +29,7 @@ public sealed class PreferenceCliOptions
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { _base, _data, _out, _steps, _batch, _lr, _warmup, _val, _maxPairs, _evalEvery, _resume, _threads, _seed, _device, _precision, _distributed })
+        foreach (var o in new Option[] { _base, _data, _out, _steps, _batch, _lr, _warmup, _val, _maxPairs, _evalEvery, _maxPrompt, _onLong, _skipBad, _resume, _threads, _seed, _device, _precision, _distributed })
             command.Options.Add(o);
     }
 
@@ -34,6 +37,7 @@ public sealed class PreferenceCliOptions
         p.GetValue(_base)!, p.GetValue(_data)!, p.GetValue(_out)!, Steps: p.GetValue(_steps), BatchSize: p.GetValue(_batch),
         Lr: p.GetValue(_lr), WarmupSteps: p.GetValue(_warmup), Beta: beta, ValFraction: p.GetValue(_val), MaxPairs: p.GetValue(_maxPairs),
         EvalEvery: p.GetValue(_evalEvery), Resume: p.GetValue(_resume), Seed: p.GetValue(_seed), Threads: p.GetValue(_threads), Device: p.GetValue(_device)!,
+        MaxPromptTokens: p.GetValue(_maxPrompt), OnLong: Data.LongRecords.Parse(p.GetValue(_onLong)!), SkipBad: p.GetValue(_skipBad),
         Precision: p.GetValue(_precision)!);
 
     /// <summary>Runs a preference trainer under a progress bar and prints the held-out figures before and after.</summary>

@@ -22,6 +22,9 @@ public sealed class RlCliOptions(string rewardHelp)
     readonly Option<float> _temperature = new("--temperature") { Description = "sampling temperature for rollouts", DefaultValueFactory = _ => 1f };
     readonly Option<int> _sampleEvery = new("--sample-every") { Description = "log a sampled answer every N iterations", DefaultValueFactory = _ => 10 };
     readonly Option<int> _checkpointEvery = new("--checkpoint-every") { Description = "checkpoint every N iterations", DefaultValueFactory = _ => 25 };
+    readonly Option<int?> _maxPrompt = LongRecordCliOptions.MaxPromptTokens("the context minus --max-tokens");
+    readonly Option<string> _onLong = LongRecordCliOptions.OnLong("prompts");
+    readonly Option<bool> _skipBad = new("--skip-bad") { Description = "skip malformed prompt records (counted) instead of stopping" };
     readonly Option<bool> _resume = new("--resume") { Description = "continue the run in --out from its latest checkpoint" };
     readonly Option<int> _threads = CommonOptions.Threads();
     readonly Option<long> _seed = CommonOptions.Seed();
@@ -30,7 +33,7 @@ public sealed class RlCliOptions(string rewardHelp)
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { _policy, _prompts, _reward, _out, _steps, _rollouts, _kl, _lr, _epochs, _mini, _clip, _maxTokens, _temperature, _sampleEvery, _checkpointEvery, _resume, _threads, _seed, _device, _precision })
+        foreach (var o in new Option[] { _policy, _prompts, _reward, _out, _steps, _rollouts, _kl, _lr, _epochs, _mini, _clip, _maxTokens, _temperature, _sampleEvery, _checkpointEvery, _maxPrompt, _onLong, _skipBad, _resume, _threads, _seed, _device, _precision })
             command.Options.Add(o);
     }
 
@@ -39,6 +42,7 @@ public sealed class RlCliOptions(string rewardHelp)
         Rollouts: p.GetValue(_rollouts), KlCoef: p.GetValue(_kl), Lr: p.GetValue(_lr), Epochs: p.GetValue(_epochs), MiniBatch: p.GetValue(_mini),
         Clip: p.GetValue(_clip), MaxNewTokens: p.GetValue(_maxTokens), Temperature: p.GetValue(_temperature), SampleEvery: p.GetValue(_sampleEvery),
         CheckpointEvery: p.GetValue(_checkpointEvery), Resume: p.GetValue(_resume), Seed: p.GetValue(_seed), Threads: p.GetValue(_threads), Device: p.GetValue(_device)!,
+        MaxPromptTokens: p.GetValue(_maxPrompt), OnLong: Data.LongRecords.Parse(p.GetValue(_onLong)!), SkipBad: p.GetValue(_skipBad),
         Precision: p.GetValue(_precision)!);
 
     /// <summary>Runs an RL trainer under a progress bar and prints the first and last iterations' figures.</summary>

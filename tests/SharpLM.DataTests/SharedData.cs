@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace SharpLM.DataTests;
 
 /// <summary>
@@ -26,8 +28,8 @@ public static class SharedData
         Root is not null || Environment.GetEnvironmentVariable("SHARPLM_DATA_REQUIRED") == "1"
             ? null
             : Environment.GetEnvironmentVariable("SHARPLM_DATA") is { Length: > 0 } env
-                ? $"skipped: the public datasets are not at SHARPLM_DATA={env}"
-                : $"skipped: the public datasets were not found (set SHARPLM_DATA, or lay shared/data above {AppContext.BaseDirectory})";
+                ? $"skipped: no public datasets at SHARPLM_DATA={env}"
+                : "skipped: no public datasets here; set SHARPLM_DATA or lay shared/data beside the clone";
 
     /// <summary>Full path of a file or folder in the data folder, e.g. ("pretrain", "en", "tinyshakespeare.txt").</summary>
     public static string Path(params string[] parts) =>
@@ -35,14 +37,25 @@ public static class SharedData
             "the public datasets were not found: set SHARPLM_DATA or lay shared/data above the checkout"), .. parts]);
 }
 
-/// <summary>A fact that needs the public datasets: skipped, with the reason, where they are absent.</summary>
+/// <summary>
+/// A fact that needs the public datasets: where they are absent it is skipped, and its name says so and why (the test
+/// runner's summary prints names, not skip reasons, at its default verbosity).
+/// </summary>
 public sealed class DataFactAttribute : FactAttribute
 {
-    public DataFactAttribute() => Skip = SharedData.Missing;
+    public DataFactAttribute([CallerMemberName] string test = "")
+    {
+        Skip = SharedData.Missing;
+        if (Skip is not null) DisplayName = $"{test} ({Skip})";
+    }
 }
 
-/// <summary>A theory that needs the public datasets: skipped, with the reason, where they are absent.</summary>
+/// <summary>A theory that needs the public datasets: skipped where they are absent, its name saying so and why.</summary>
 public sealed class DataTheoryAttribute : TheoryAttribute
 {
-    public DataTheoryAttribute() => Skip = SharedData.Missing;
+    public DataTheoryAttribute([CallerMemberName] string test = "")
+    {
+        Skip = SharedData.Missing;
+        if (Skip is not null) DisplayName = $"{test} ({Skip})";
+    }
 }

@@ -6,7 +6,7 @@ using Spectre.Console;
 
 namespace SharpLM.Cli.Commands;
 
-/// <summary><c>sharplm data prepare</c>: tokenize text into memory-mapped token files with a train/validation split.</summary>
+/// <summary><c>sharplm data prepare</c>: tokenize text into memory-mapped token files with a train/validation split (and <c>data download</c>).</summary>
 public static class DataCommand
 {
     public static Command Build()
@@ -29,6 +29,6 @@ public static class DataCommand
                 $"({data.Index["documents"]} documents, split: {data.Index["split"]}, {data.Index["dtype"]})");
             return 0;
         });
-        return new Command("data", "Prepare pretraining data") { prepare };
+        return new Command("data", "Prepare pretraining data, download public datasets") { prepare, DataDownloadCommand.Build() };
     }
 }

@@ -24,7 +24,7 @@ public static class SftCommand
         var valFraction = new Option<double>("--val-fraction") { Description = "share of conversations held out for validation", DefaultValueFactory = _ => 0.05 };
         var replay = new Option<string[]>("--replay") { Description = "pretraining text files replayed with full loss (and used to measure retention)", AllowMultipleArgumentsPerToken = true };
         var replayFraction = new Option<double>("--replay-fraction") { Description = "share of each batch taken from --replay text", DefaultValueFactory = _ => 0.0 };
-        var overflow = new Option<OverflowPolicy>("--overflow") { Description = "TruncateHistory or Drop for conversations longer than the context", DefaultValueFactory = _ => OverflowPolicy.TruncateHistory };
+        var onLong = LongRecordCliOptions.OnLong("conversations");
         var skipBad = new Option<bool>("--skip-bad") { Description = "skip malformed records (counted) instead of stopping" };
         var resume = new Option<bool>("--resume") { Description = "continue the run in --out from its latest checkpoint" };
         var evalEvery = new Option<int>("--eval-every") { DefaultValueFactory = _ => 100 };
@@ -39,7 +39,7 @@ public static class SftCommand
         var command = new Command("sft", "Supervised fine-tuning: teach a pretrained model to answer in the chat format")
         {
             baseModel, data, output, epochs, steps, lr, warmup, batchTokens, microRows, valFraction, replay, replayFraction,
-            overflow, skipBad, resume, evalEvery, saveEvery, weightDecay, clip, precision, threads, seed, device,
+            onLong, skipBad, resume, evalEvery, saveEvery, weightDecay, clip, precision, threads, seed, device,
             distributed,
         };
         command.Subcommands.Add(SftRenderCommand.Build());
@@ -48,7 +48,7 @@ public static class SftCommand
             var options = new SftOptions(parse.GetValue(baseModel)!, parse.GetValue(data)!, parse.GetValue(output)!,
                 Epochs: parse.GetValue(epochs), Steps: parse.GetValue(steps), Lr: parse.GetValue(lr), WarmupSteps: parse.GetValue(warmup),
                 BatchTokens: parse.GetValue(batchTokens), MicroBatchRows: parse.GetValue(microRows), ValFraction: parse.GetValue(valFraction),
-                Replay: parse.GetValue(replay), ReplayFraction: parse.GetValue(replayFraction), Overflow: parse.GetValue(overflow),
+                Replay: parse.GetValue(replay), ReplayFraction: parse.GetValue(replayFraction), OnLong: LongRecords.Parse(parse.GetValue(onLong)!),
                 SkipBad: parse.GetValue(skipBad), Resume: parse.GetValue(resume), EvalEvery: parse.GetValue(evalEvery),
                 SaveEvery: parse.GetValue(saveEvery), WeightDecay: parse.GetValue(weightDecay), GradClip: parse.GetValue(clip),
                 Precision: parse.GetValue(precision)!, Torch: new TorchSettings(parse.GetValue(threads), parse.GetValue(seed), parse.GetValue(device)!));
@@ -61,7 +61,7 @@ public static class SftCommand
                 var table = new Table().AddColumns("", "value");
                 table.AddRow("conversations (train / val)", $"{r.TrainConversations} / {r.ValConversations}");
                 table.AddRow("skipped malformed records", r.SkippedRecords.ToString(CultureInfo.InvariantCulture));
-                table.AddRow("kept / truncated / dropped (context)", $"{r.Fit.Kept} / {r.Fit.Truncated} / {r.Fit.Dropped}");
+                table.AddRow("long conversations (kept / truncated / skipped)", $"{r.Fit.Kept} / {r.Fit.Truncated} / {r.Fit.Dropped}");
                 table.AddRow("steps", r.Steps.ToString(CultureInfo.InvariantCulture));
                 table.AddRow("final train loss", F(r.FinalTrainLoss));
                 table.AddRow("val loss (before → after)", $"{F(r.ValLossBefore)} → {F(r.ValLossAfter)}");

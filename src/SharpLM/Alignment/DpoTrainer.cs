@@ -25,7 +25,7 @@ public sealed class DpoTrainer(IProgress<ProgressUpdate>? progress = null, Actio
         var policy = loaded.Model;
         var template = ChatTemplate.TryLoad(loaded.Dir, loaded.Tokenizer) ?? new ChatTemplate(loaded.Tokenizer);
         var precision = PairTrainer.ChoosePrecision(o, world, policy);
-        var (train, val) = PairTrainer.LoadPairs(o, template, loaded.Tokenizer, loaded.Config.ContextLength);
+        var (train, val) = PairTrainer.LoadPairs(o, template, loaded.Tokenizer, loaded.Config.ContextLength, line => log?.Invoke($"dpo: {line}"));
         train = WithReference(train, policy, o.BatchSize, device);
         val = WithReference(val, policy, o.BatchSize, device);
         PairLoss loss = (pairs, batch) =>

@@ -19,6 +19,7 @@ public sealed class GrpoTrainer(IProgress<ProgressUpdate>? progress = null, Acti
         using var setup = PolicySetup.Load(o);
         using var session = RlSession.Open(o, Stage, setup.Policy, setup.Policy, setup.Tokenizer, _ => { }, log, setup.Precision);
         log?.Invoke($"grpo: {setup.Prompts.Count} prompts, reward {setup.Reward.Name}, {o.Rollouts} prompts × {o.Group} answers × {o.Steps} iterations, β {o.KlCoef.ToString(CultureInfo.InvariantCulture)}");
+        log?.Invoke($"grpo: {setup.PromptFitLine}");
         return session.Loop(setup, step => setup.PromptsFor(o, step).SelectMany(p => Enumerable.Repeat(p, o.Group)).ToList(),
             (rollouts, step) => Update(setup, rollouts, o, step, session), setup.Template.Save, progress);
     }

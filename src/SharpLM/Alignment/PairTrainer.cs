@@ -27,15 +27,24 @@ public sealed class PairTrainer(string stage, IProgress<ProgressUpdate>? progres
     readonly World _world = world ?? World.Single;
 
     /// <summary>Reads, encodes and splits the pairs: a seeded shuffle, then the last <see cref="PreferenceTrainOptions.ValFraction"/> held out.</summary>
-    public static (List<EncodedPair> Train, List<EncodedPair> Val) LoadPairs(PreferenceTrainOptions o, ChatTemplate template, Tokenizer tokenizer, int context)
+    /// <paramref name="log"/> gets one line on the pairs that did not fit (see <see cref="PreferenceTrainOptions.OnLong"/>).
+    public static (List<EncodedPair> Train, List<EncodedPair> Val) LoadPairs(PreferenceTrainOptions o, ChatTemplate template, Tokenizer tokenizer,
+        int context, Action<string>? log = null)
     {
-        var pairs = PreferenceReader.Read(o.Data).ToList();
+        var read = PreferenceReader.ReadSet(o.Data, o.SkipBad);
+        if (read.Describe() is { } skippedBad) log?.Invoke(skippedBad);
+        var pairs = read.Items;
+        SharpLmException.Require(o.MaxPromptTokens is not { } m || m < context, "--max-prompt-tokens",
+            $"must be below the model's context of {context} tokens (got {o.MaxPromptTokens})");
+        var (encoded, counts) = PairFit.Apply(pairs, template, tokenizer, context, o.MaxPromptTokens, o.OnLong);
+        int limit = o.MaxPromptTokens ?? context;
+        log?.Invoke(counts.Describe("pairs", limit));
         var rng = new Random(unchecked((int)o.Seed));
-        rng.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pairs));
-        if (o.MaxPairs is { } max) pairs = pairs.Take(max).ToList();
-        if (pairs.Count < 2) throw new SharpLmException($"{string.Join(", ", o.Data)}: need at least 2 preference pairs (one to train, one to hold out)");
-        int val = Math.Clamp((int)Math.Round(pairs.Count * o.ValFraction), 1, pairs.Count - 1);
-        var encoded = pairs.Select(p => EncodedPair.From(p, template, tokenizer, context)).ToList();
+        rng.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(encoded));
+        if (o.MaxPairs is { } max) encoded = encoded.Take(max).ToList();
+        if (encoded.Count < 2)
+            throw new SharpLmException($"{string.Join(", ", o.Data)}: need at least 2 preference pairs (one to train, one to hold out); {counts.Describe("pairs", limit)}");
+        int val = Math.Clamp((int)Math.Round(encoded.Count * o.ValFraction), 1, encoded.Count - 1);
         return (encoded.Take(encoded.Count - val).ToList(), encoded.Skip(encoded.Count - val).ToList());
     }
 

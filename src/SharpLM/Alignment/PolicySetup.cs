@@ -45,17 +45,36 @@ public sealed class PolicySetup : IDisposable
         var device = TorchRuntime.Apply(new TorchSettings(o.Threads, o.Seed, o.Device));
         var dir = RunFolder.ResolveModel(o.Policy);
         var reward = RewardFunctions.Parse(o.Reward, Tokenizer.Load(dir), dir, device); // before the weights: a mismatch fails fast
-        var prompts = PromptReader.Read(o.Prompts);
+        var read = PromptReader.ReadSet(o.Prompts, o.SkipBad);
         var policy = Checkpoint.Load(dir, device);
+        var template = ChatTemplate.TryLoad(dir, policy.Tokenizer) ?? new ChatTemplate(policy.Tokenizer);
+        var (prompts, fit) = FitPrompts(o, read.Items, template, policy.Config.ContextLength);
+        fit = string.Join("; ", new[] { read.Describe(), fit }.OfType<string>());
         var reference = Checkpoint.Load(dir, device);
         foreach (var p in reference.Model.parameters()) p.requires_grad = false;
-        var template = ChatTemplate.TryLoad(dir, policy.Tokenizer) ?? new ChatTemplate(policy.Tokenizer);
         manual_seed(o.Seed);
         var latest = o.Resume ? new CheckpointManager(new RunFolder(o.Out), "").Latest() : null;
         var precision = ComputePrecision.ForRun(o.Precision, latest is null ? null : TrainerState.Load(latest),
             policy.Config, o.Rollouts * policy.Config.ContextLength, o.Threads);
         policy.Model.ComputeType = reference.Model.ComputeType = precision.Type;
-        return new PolicySetup(policy, reference, template, prompts, reward, device) { Precision = precision };
+        return new PolicySetup(policy, reference, template, prompts, reward, device) { Precision = precision, PromptFitLine = fit };
+    }
+
+    /// <summary>One line on the malformed records skipped and how the prompts fitted their limit, e.g. "skipped 14 of 7,473 prompts longer than 192 tokens".</summary>
+    public string PromptFitLine { get; private init; } = "";
+
+    /// <summary>The prompts that fit <see cref="RlOptions.MaxPromptTokens"/> (default: the context minus the answer length).</summary>
+    static (List<PromptRecord> Prompts, string Line) FitPrompts(RlOptions o, IReadOnlyList<PromptRecord> prompts, ChatTemplate template, int context)
+    {
+        SharpLmException.Require(o.MaxPromptTokens is not { } max || max < context, "--max-prompt-tokens",
+            $"must be below the model's context of {context} tokens (got {o.MaxPromptTokens})");
+        int limit = o.MaxPromptTokens ?? context - o.MaxNewTokens;
+        SharpLmException.Require(limit > 0, "--max-tokens", $"{o.MaxNewTokens} leaves no room for a prompt in the model's context of {context} tokens");
+        var origin = o.MaxPromptTokens is null ? $"the context {context} minus --max-tokens {o.MaxNewTokens}" : "--max-prompt-tokens";
+        var (fitted, counts) = PromptFit.Apply(prompts, template, limit, o.OnLong, origin);
+        var line = counts.Describe("prompts", limit);
+        if (fitted.Count == 0) throw new SharpLmException($"{string.Join(", ", o.Prompts)}: no prompt fits: {line}");
+        return (fitted, line);
     }
 
     /// <summary>The prompts of iteration <paramref name="step"/>: a function of (seed, step), so a resumed run draws the same.</summary>

@@ -33,6 +33,7 @@ public sealed class PpoTrainer(IProgress<ProgressUpdate>? progress = null, Actio
             setup.Template.Save(tmp);
         }
         log?.Invoke($"ppo: {setup.Prompts.Count} prompts, reward {setup.Reward.Name}, {o.Rollouts} rollouts × {o.Steps} iterations, {kl}");
+        log?.Invoke($"ppo: {setup.PromptFitLine}");
         return session.Loop(setup, step => setup.PromptsFor(o, step), (rollouts, step) =>
         {
             var s = Update(model, setup, rollouts, o, kl.Coef, step, session);

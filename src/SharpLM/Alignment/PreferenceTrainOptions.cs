@@ -10,6 +10,10 @@ namespace SharpLM.Alignment;
 /// <param name="MaxPairs">Use at most this many pairs (after a seeded shuffle); null uses all.</param>
 /// <param name="Precision">auto (bf16 only where measured faster here, see <see cref="Training.ComputePrecision"/>), fp32 or bf16.</param>
 /// <param name="TimeLimitSeconds">Stop (evaluating and checkpointing) once training has run this long, even before <paramref name="Steps"/>.</param>
+/// <param name="MaxPromptTokens">Longest prompt (rendered); null: only the context limits prompt + answer.</param>
+/// <param name="OnLong">What to do with a pair whose prompt or prompt + answer is too long: skip it (counted), cut the oldest
+/// prompt tokens (answers keep at least half the context), or stop.</param>
+/// <param name="SkipBad">Skip malformed preference records (counted) instead of stopping at the first.</param>
 public sealed record PreferenceTrainOptions(
     string Base,
     IReadOnlyList<string> Data,
@@ -31,7 +35,10 @@ public sealed record PreferenceTrainOptions(
     int Threads = 0,
     string Device = "cpu",
     double? TimeLimitSeconds = null,
-    string Precision = Training.ComputePrecision.Auto)
+    string Precision = Training.ComputePrecision.Auto,
+    int? MaxPromptTokens = null,
+    Data.LongRecordPolicy OnLong = Data.LongRecordPolicy.Skip,
+    bool SkipBad = false)
 {
     public PreferenceTrainOptions Validate()
     {
@@ -52,6 +59,7 @@ public sealed record PreferenceTrainOptions(
         Training.ComputePrecision.Check(Precision, Training.ComputePrecision.TrainingNames);
         Core.TorchRuntime.ParseDevice(Device);
         Core.SharpLmException.Require(EvalEvery > 0, "--eval-every", $"must be positive (got {EvalEvery})");
+        Core.SharpLmException.Require(MaxPromptTokens is null or > 0, "--max-prompt-tokens", $"must be positive (got {MaxPromptTokens})");
         return this;
     }
 }

@@ -20,7 +20,7 @@ public sealed class RewardTrainer(IProgress<ProgressUpdate>? progress = null, Ac
         manual_seed(o.Seed); // the head's initialisation
         using var model = RewardModel.FromBase(loaded);
         var precision = PairTrainer.ChoosePrecision(o, world, model.Trunk);
-        var (train, val) = PairTrainer.LoadPairs(o, model.Template, model.Tokenizer, loaded.Config.ContextLength);
+        var (train, val) = PairTrainer.LoadPairs(o, model.Template, model.Tokenizer, loaded.Config.ContextLength, line => log?.Invoke($"reward: {line}"));
         PairLoss loss = (pairs, batch) =>
         {
             var rewards = model.Forward(batch);                                                   // (2B)

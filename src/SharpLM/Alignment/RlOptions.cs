@@ -15,6 +15,10 @@ namespace SharpLM.Alignment;
 /// <param name="SampleEvery">Log one sampled prompt and answer every this many iterations.</param>
 /// <param name="Precision">auto (bf16 only where measured faster here, see <see cref="Training.ComputePrecision"/>), fp32 or bf16.</param>
 /// <param name="TimeLimitSeconds">Stop (checkpointing) once the iterations have run this long, even before <paramref name="Steps"/>.</param>
+/// <param name="MaxPromptTokens">Longest prompt (as rendered for generation); null: the context minus <paramref name="MaxNewTokens"/>,
+/// so every answer has its full room.</param>
+/// <param name="OnLong">What to do with a prompt longer than that: skip it (counted), cut its start, or stop.</param>
+/// <param name="SkipBad">Skip malformed prompt records (counted) instead of stopping at the first.</param>
 public sealed record RlOptions(
     string Policy,
     IReadOnlyList<string> Prompts,
@@ -45,7 +49,10 @@ public sealed record RlOptions(
     int Threads = 0,
     string Device = "cpu",
     double? TimeLimitSeconds = null,
-    string Precision = Training.ComputePrecision.Auto)
+    string Precision = Training.ComputePrecision.Auto,
+    int? MaxPromptTokens = null,
+    Data.LongRecordPolicy OnLong = Data.LongRecordPolicy.Skip,
+    bool SkipBad = false)
 {
     public RlOptions Validate()
     {
@@ -74,6 +81,7 @@ public sealed record RlOptions(
         Core.SharpLmException.Positive(Clip, "--clip");
         Core.SharpLmException.Require(MaxNewTokens > 0, "--max-tokens", $"must be positive (got {MaxNewTokens})");
         Core.SharpLmException.Require(CheckpointEvery > 0, "--checkpoint-every", $"must be positive (got {CheckpointEvery})");
+        Core.SharpLmException.Require(MaxPromptTokens is null or > 0, "--max-prompt-tokens", $"must be positive (got {MaxPromptTokens})");
         return this;
     }
 }

@@ -15,7 +15,7 @@ namespace SharpLM.Alignment;
 /// <param name="ValFraction">Share of conversations held out for validation loss.</param>
 /// <param name="Replay">Plain pretraining text files replayed with full next-token loss.</param>
 /// <param name="ReplayFraction">Share of each batch's rows taken from <paramref name="Replay"/> (0 ≤ F &lt; 1).</param>
-/// <param name="Overflow">What to do with conversations longer than the context.</param>
+/// <param name="OnLong">What to do with conversations longer than the context: skip (counted), truncate-left or error.</param>
 /// <param name="SkipBad">Skip malformed records (counted) instead of stopping at the first.</param>
 /// <param name="Resume">Continue from the newest checkpoint in <paramref name="OutDir"/>.</param>
 /// <param name="EvalEvery">Validation every this many steps (and at the end).</param>
@@ -36,7 +36,7 @@ public sealed record SftOptions(
     double ValFraction = 0.05,
     IReadOnlyList<string>? Replay = null,
     double ReplayFraction = 0.0,
-    OverflowPolicy Overflow = OverflowPolicy.TruncateHistory,
+    LongRecordPolicy OnLong = LongRecordPolicy.Skip,
     bool SkipBad = false,
     bool Resume = false,
     int EvalEvery = 100,

@@ -50,15 +50,16 @@ public sealed class SftTrainer
 
         // Data: read, render, split, fit.
         var read = ConversationReader.ReadAll(_o.Data, _o.SkipBad);
-        var (rendered, renderSkips) = Render(read.Conversations, template);
-        var (trainSet, valSet) = Split(rendered, settings.Seed);
+        var (rendered, sources, renderSkips) = Render(read.Conversations, template);
         int maxTokens = model.Config.ContextLength + 1;
         int assistantStart = tokenizer.SpecialId(SpecialTokens.AssistantStart);
-        var (train, fitTrain) = ContextFit.Apply(trainSet, maxTokens, _o.Overflow, tokenizer.BosId, assistantStart);
-        var (val, fitVal) = ContextFit.Apply(valSet, maxTokens, _o.Overflow, tokenizer.BosId, assistantStart);
-        if (train.Count == 0) throw new SharpLmException("no training conversation fits the model's context");
-        _world.Agree("data", DataFingerprint.Of(train.Concat(val).Select(c => c.Ids)));
+        if (_o.OnLong == LongRecordPolicy.Error) ContextFit.Apply(rendered, maxTokens, _o.OnLong, tokenizer.BosId, assistantStart, sources);
+        var (trainSet, valSet) = Split(rendered, settings.Seed);
+        var (train, fitTrain) = ContextFit.Apply(trainSet, maxTokens, _o.OnLong, tokenizer.BosId, assistantStart);
+        var (val, fitVal) = ContextFit.Apply(valSet, maxTokens, _o.OnLong, tokenizer.BosId, assistantStart);
         var fit = new FitCounts(fitTrain.Kept + fitVal.Kept, fitTrain.Truncated + fitVal.Truncated, fitTrain.Dropped + fitVal.Dropped);
+        if (train.Count == 0) throw new SharpLmException($"no training conversation fits the model's context: {fit.Describe("conversations", maxTokens)}");
+        _world.Agree("data", DataFingerprint.Of(train.Concat(val).Select(c => c.Ids)));
 
         // Rows are as long as the longest conversation needs; replayed text uses the whole context.
         var replay = _o.Replay is { Count: > 0 }
@@ -192,20 +193,25 @@ public sealed class SftTrainer
             First("val_loss"), Last("val_loss"), First("retention_loss"), Last("retention_loss"));
     }
 
-    (List<RenderedConversation> Rendered, int Skipped) Render(IReadOnlyList<Conversation> conversations, ChatTemplate template)
+    (List<RenderedConversation> Rendered, List<string> Sources, int Skipped) Render(IReadOnlyList<Conversation> conversations, ChatTemplate template)
     {
         var rendered = new List<RenderedConversation>(conversations.Count);
+        var sources = new List<string>(conversations.Count);
         int skipped = 0;
         foreach (var c in conversations)
         {
-            try { rendered.Add(template.Render(c.Messages)); }
+            try
+            {
+                rendered.Add(template.Render(c.Messages));
+                sources.Add(c.Source);
+            }
             catch (SharpLmException e)
             {
                 if (!_o.SkipBad) throw new SharpLmException($"{c.Source}: {e.Message}", e);
                 skipped++;
             }
         }
-        return (rendered, skipped);
+        return (rendered, sources, skipped);
     }
 
     /// <summary>A seeded shuffle, then the first ValFraction (at least one when the fraction is positive and there are two or more).</summary>

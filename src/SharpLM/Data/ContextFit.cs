@@ -2,34 +2,27 @@ using SharpLM.Tokenization;
 
 namespace SharpLM.Data;
 
-/// <summary>What to do with a conversation longer than the model's context.</summary>
-public enum OverflowPolicy
-{
-    /// <summary>Cut tokens from the left of the history (after the BOS token), keeping the last assistant turn whole.</summary>
-    TruncateHistory,
-    /// <summary>Leave the conversation out.</summary>
-    Drop,
-}
-
-/// <summary>How many conversations fitted as they were, were truncated, or were dropped.</summary>
-public sealed record FitCounts(int Kept, int Truncated, int Dropped);
-
 /// <summary>
 /// Fits rendered conversations into <c>maxTokens</c> ids (context length + 1, since targets are the ids shifted by one).
 /// Truncation keeps the BOS token, then the newest history tokens that fit, then the last assistant turn (its start token,
-/// answer and end token) whole; a conversation whose last turn alone does not fit is dropped under either policy.
+/// answer and end token) whole; a conversation whose last turn alone does not fit is skipped under either policy.
 /// </summary>
 public static class ContextFit
 {
-    public static (List<RenderedConversation> Fitted, FitCounts Counts) Apply(
-        IEnumerable<RenderedConversation> conversations, int maxTokens, OverflowPolicy policy, int bosId, int assistantStartId)
+    /// <param name="sources">Each conversation's file:line, for the error of <see cref="LongRecordPolicy.Error"/>.</param>
+    public static (List<RenderedConversation> Fitted, FitCounts Counts) Apply(IReadOnlyList<RenderedConversation> conversations,
+        int maxTokens, LongRecordPolicy policy, int bosId, int assistantStartId, IReadOnlyList<string>? sources = null)
     {
         var fitted = new List<RenderedConversation>();
         int kept = 0, truncated = 0, dropped = 0;
-        foreach (var c in conversations)
+        for (int i = 0; i < conversations.Count; i++)
         {
+            var c = conversations[i];
             if (c.Ids.Length <= maxTokens) { fitted.Add(c); kept++; continue; }
-            var cut = policy == OverflowPolicy.TruncateHistory ? Truncate(c, maxTokens, bosId, assistantStartId) : null;
+            if (policy == LongRecordPolicy.Error)
+                throw LongRecords.TooLong(sources?[i] ?? $"conversation {i + 1}", "conversation", c.Ids.Length, maxTokens,
+                    "the model's context + 1");
+            var cut = policy == LongRecordPolicy.TruncateLeft ? Truncate(c, maxTokens, bosId, assistantStartId) : null;
             if (cut is null) dropped++;
             else { fitted.Add(cut); truncated++; }
         }

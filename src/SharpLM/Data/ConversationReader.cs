@@ -37,8 +37,10 @@ public static class ConversationReader
         return new ConversationSet(all, skipped, reasons);
     }
 
+    /// <param name="path">A file, or a dataset name (see <see cref="Catalogue.DataCache.ResolveInput"/>).</param>
     public static ConversationSet Read(string path, bool skipBad = false)
     {
+        path = Catalogue.DataCache.ResolveInput(path);
         var records = Records(path);
         var conversations = new List<Conversation>();
         var reasons = new List<string>();

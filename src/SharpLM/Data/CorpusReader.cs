@@ -20,11 +20,11 @@ public static class CorpusReader
 
     static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
 
-    /// <summary>Lists the corpus files: files as given, folders searched recursively in ordinal order (for determinism).</summary>
+    /// <summary>Lists the corpus files: files as given (or dataset names), folders searched recursively in ordinal order (for determinism).</summary>
     public static IReadOnlyList<string> ExpandInputs(IEnumerable<string> paths)
     {
         var files = new List<string>();
-        foreach (var path in paths)
+        foreach (var path in paths.Select(Catalogue.DataCache.ResolveInput))
         {
             if (Directory.Exists(path))
                 files.AddRange(Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)

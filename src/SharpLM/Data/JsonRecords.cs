@@ -20,16 +20,41 @@ public static class JsonRecords
 {
     static readonly string[] Extensions = [".json", ".jsonl", ".json.gz", ".jsonl.gz"];
 
-    public static IEnumerable<JsonRecord> Read(IEnumerable<string> paths)
+    public static IEnumerable<JsonRecord> Read(IEnumerable<string> paths) => Read(paths, onBad: null);
+
+    /// <summary>
+    /// Parses every record with <paramref name="parse"/>. A malformed record (a line that is not JSON, or one
+    /// <paramref name="parse"/> rejects) stops with its error naming file and line, or with <paramref name="skipBad"/> is
+    /// skipped and counted. A JSON array with a syntax error is always an error: the records after it cannot be found.
+    /// </summary>
+    public static RecordSet<T> Parse<T>(IEnumerable<string> paths, Func<JsonRecord, T> parse, bool skipBad)
     {
-        foreach (var path in Expand(paths))
-            foreach (var record in ReadFile(path)) yield return record;
+        var items = new List<T>();
+        var reasons = new List<string>();
+        int skipped = 0;
+        void Skip(SharpLmException e)
+        {
+            skipped++;
+            if (reasons.Count < 5) reasons.Add(e.Message);
+        }
+        foreach (var record in Read(paths, skipBad ? new Action<SharpLmException>(Skip) : null))
+        {
+            try { items.Add(parse(record)); }
+            catch (SharpLmException e) when (skipBad) { Skip(e); }
+        }
+        return new RecordSet<T>(items, skipped, reasons);
     }
 
-    /// <summary>Files named by <paramref name="paths"/>, folders expanded to their record files.</summary>
+    static IEnumerable<JsonRecord> Read(IEnumerable<string> paths, Action<SharpLmException>? onBad)
+    {
+        foreach (var path in Expand(paths))
+            foreach (var record in ReadFile(path, onBad)) yield return record;
+    }
+
+    /// <summary>Files named by <paramref name="paths"/> (or dataset names, see <see cref="Catalogue.DataCache.ResolveInput"/>), folders expanded to their record files.</summary>
     public static IEnumerable<string> Expand(IEnumerable<string> paths)
     {
-        foreach (var path in paths)
+        foreach (var path in paths.Select(Catalogue.DataCache.ResolveInput))
         {
             if (Directory.Exists(path))
             {
@@ -54,15 +79,16 @@ public static class JsonRecords
         catch (InvalidDataException) { throw new SharpLmException($"{path}: not a valid gzip file"); }
     }
 
-    static IEnumerable<JsonRecord> ReadFile(string path)
+    static IEnumerable<JsonRecord> ReadFile(string path, Action<SharpLmException>? onBad)
     {
         var text = Text(path);
         var first = text.AsSpan().TrimStart();
         if (first.Length == 0) throw new SharpLmException($"{path}: empty file");
-        return first[0] == '[' ? ReadArray(path, text) : ReadLines(path, text);
+        return first[0] == '[' ? ReadArray(path, text) : ReadLines(path, text, onBad);
     }
 
-    static IEnumerable<JsonRecord> ReadLines(string path, string text)
+    /// <summary>One object per line; a bad line throws, or goes to <paramref name="onBad"/> when given.</summary>
+    static IEnumerable<JsonRecord> ReadLines(string path, string text, Action<SharpLmException>? onBad)
     {
         long line = 0;
         foreach (var raw in text.Split('\n'))
@@ -70,10 +96,21 @@ public static class JsonRecords
             line++;
             if (string.IsNullOrWhiteSpace(raw)) continue;
             JsonNode? node;
+            SharpLmException? bad = null;
             try { node = JsonNode.Parse(raw); }
-            catch (JsonException e) { throw SharpLmException.At(path, line, null, $"invalid JSON: {e.Message}"); }
-            if (node is not JsonObject obj) throw SharpLmException.At(path, line, null, "expected a JSON object per line");
-            yield return new JsonRecord(obj, path, line);
+            catch (JsonException e)
+            {
+                node = null;
+                bad = SharpLmException.At(path, line, null, $"invalid JSON: {e.Message}");
+            }
+            if (bad is null && node is not JsonObject) bad = SharpLmException.At(path, line, null, "expected a JSON object per line");
+            if (bad is not null)
+            {
+                if (onBad is null) throw bad;
+                onBad(bad);
+                continue;
+            }
+            yield return new JsonRecord((JsonObject)node!, path, line);
         }
     }
 

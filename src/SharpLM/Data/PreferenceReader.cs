@@ -18,11 +18,15 @@ namespace SharpLM.Data;
 /// </summary>
 public static class PreferenceReader
 {
-    public static IReadOnlyList<PreferencePair> Read(IEnumerable<string> paths)
+    public static IReadOnlyList<PreferencePair> Read(IEnumerable<string> paths) => ReadSet(paths).Items;
+
+    /// <summary>The pairs, with <paramref name="skipBad"/> skipping (and counting) malformed records instead of stopping.</summary>
+    public static RecordSet<PreferencePair> ReadSet(IEnumerable<string> paths, bool skipBad = false)
     {
-        var pairs = JsonRecords.Read(paths).Select(Parse).ToList();
-        if (pairs.Count == 0) throw new Core.SharpLmException($"{string.Join(", ", paths)}: no preference pairs found");
-        return pairs;
+        var set = JsonRecords.Parse(paths, Parse, skipBad);
+        if (set.Items.Count == 0)
+            throw new Core.SharpLmException($"{string.Join(", ", paths)}: no preference pairs found{(set.Describe() is { } s ? $" ({s})" : "")}");
+        return set;
     }
 
     public static PreferencePair Parse(JsonRecord r)

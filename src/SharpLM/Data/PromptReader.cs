@@ -13,10 +13,15 @@ public static class PromptReader
 {
     static readonly string[] ReferenceFields = ["answer", "reference", "solution", "output"];
 
-    public static IReadOnlyList<PromptRecord> Read(IEnumerable<string> paths)
+    public static IReadOnlyList<PromptRecord> Read(IEnumerable<string> paths) => ReadSet(paths).Items;
+
+    /// <summary>The prompts, with <paramref name="skipBad"/> skipping (and counting) malformed JSON records instead of stopping.</summary>
+    public static RecordSet<PromptRecord> ReadSet(IEnumerable<string> paths, bool skipBad = false)
     {
         var records = new List<PromptRecord>();
-        var list = paths.ToList();
+        int skipped = 0;
+        var reasons = new List<string>();
+        var list = paths.Select(Catalogue.DataCache.ResolveInput).ToList();
         foreach (var path in list)
         {
             if (path.EndsWith(".txt", StringComparison.OrdinalIgnoreCase) && File.Exists(path))
@@ -28,10 +33,17 @@ public static class PromptReader
                     if (text.Trim().Length > 0) records.Add(new PromptRecord([new ChatMessage(ChatMessage.User, text.Trim())], null, $"{path}:{line}"));
                 }
             }
-            else records.AddRange(JsonRecords.Read([path]).Select(Parse));
+            else
+            {
+                var set = JsonRecords.Parse([path], Parse, skipBad);
+                records.AddRange(set.Items);
+                skipped += set.Skipped;
+                reasons.AddRange(set.SkipReasons);
+            }
         }
-        if (records.Count == 0) throw new SharpLmException($"{string.Join(", ", list)}: no prompts found");
-        return records;
+        var result = new RecordSet<PromptRecord>(records, skipped, reasons);
+        if (records.Count == 0) throw new SharpLmException($"{string.Join(", ", list)}: no prompts found{(result.Describe() is { } s ? $" ({s})" : "")}");
+        return result;
     }
 
     public static PromptRecord Parse(JsonRecord r)

@@ -1,12 +1,13 @@
 using System.Text.Json;
 using SharpLM.Core;
 using SharpLM.Data;
+using SharpLM.Data.Catalogue;
 
 namespace SharpLM.Evaluation;
 
 /// <summary>
-/// Finds and reads evaluation tasks. A task is a file, or a name of one of the public sets under shared/data/eval/en (found
-/// from $SHARPLM_DATA or by walking up from the working folder). Record formats, recognised by their fields:
+/// Finds and reads evaluation tasks. A task is a file, or a name of one of the public sets, found in the data cache
+/// (<c>sharplm data download</c>, $SHARPLM_DATA) or a shared/data folder above the working folder. Record formats, recognised by their fields:
 /// <list type="bullet">
 /// <item><c>query, choices, gold</c> (ARC, COPA, OpenBookQA, CommonsenseQA, BoolQ; MosaicML gauntlet layout)</item>
 /// <item><c>ctx, endings, label</c> (HellaSwag)</item>
@@ -137,26 +138,17 @@ public static class EvalTaskReader
         return new MultipleChoiceItem(options, gold);
     }
 
-    /// <summary>A path as given, or a known task name found under shared/data.</summary>
+    /// <summary>A path as given, or a known task name found in the data cache or a shared/data folder (see <see cref="DataCache"/>).</summary>
     public static string Resolve(string nameOrPath)
     {
         if (File.Exists(nameOrPath)) return nameOrPath;
         if (!Known.TryGetValue(nameOrPath, out var relative))
             throw new SharpLmException($"{nameOrPath}: no such file, and not a known task ({string.Join(", ", Known.Keys)})");
-        foreach (var root in DataRoots())
-        {
-            var candidate = Path.Combine(root, relative);
-            if (File.Exists(candidate)) return candidate;
-        }
-        throw new SharpLmException($"task {nameOrPath}: {relative} not found; set SHARPLM_DATA to the shared/data folder or pass the file");
-    }
-
-    static IEnumerable<string> DataRoots()
-    {
-        if (Environment.GetEnvironmentVariable("SHARPLM_DATA") is { Length: > 0 } env) yield return env;
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-                yield return Path.Combine(dir.FullName, "shared", "data");
+        var download = DatasetCatalogue.TryFind(nameOrPath);
+        string[] paths = [relative, .. download?.Paths ?? []];
+        return DataCache.Find(paths) ?? throw new SharpLmException(download is null
+            ? $"task {nameOrPath}: {relative} not found in {DataCache.Default()} or a shared/data folder; set {DataCache.Variable} or pass the file"
+            : $"task {nameOrPath}: not downloaded yet; run `sharplm data download {download.Name}` (cache: {DataCache.Default()})");
     }
 
     /// <summary>Field access that reports file, line and field on a missing or mistyped value.</summary>

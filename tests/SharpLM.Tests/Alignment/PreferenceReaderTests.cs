@@ -92,4 +92,28 @@ public class PreferenceReaderTests : IDisposable
         Assert.Equal(("2+3?", "so #### 5"), (prompts[0].Prompt[0].Content, prompts[0].Reference));
         Assert.Equal(("second", $"{txt}:3"), (prompts[2].Prompt[0].Content, prompts[2].Source));
     }
+
+    [Fact]
+    public void Skip_bad_counts_malformed_pairs_and_prompts_and_keeps_the_rest()
+    {
+        var path = Write("mixed.jsonl", string.Join("\n",
+            "{\"prompt\": \"a\", \"chosen\": \"b\", \"rejected\": \"c\"}",
+            "{not json",
+            "{\"prompt\": \"a\", \"chosen\": \"b\"}",
+            "{\"prompt\": \"d\", \"chosen\": \"e\", \"rejected\": \"f\"}"));
+        Assert.StartsWith($"{path}:2: invalid JSON", Assert.Throws<SharpLmException>(() => PreferenceReader.Read([path])).Message);
+        var pairs = PreferenceReader.ReadSet([path], skipBad: true);
+        Assert.Equal(["b", "e"], pairs.Items.Select(p => p.Chosen));
+        Assert.Equal(2, pairs.Skipped);
+        Assert.StartsWith($"skipped 2 malformed records (first: {path}:2: invalid JSON", pairs.Describe());
+        Assert.Equal($"{path}:3: rejected: missing (a preference record needs chosen and rejected)", pairs.SkipReasons[1]);
+
+        var prompts = Write("prompts.jsonl", "{\"question\": \"q1\", \"answer\": \"1\"}\n{\"question\": \"\"}\n{\"question\": \"q3\"}");
+        Assert.Equal($"{prompts}:2: question: is empty", Assert.Throws<SharpLmException>(() => PromptReader.Read([prompts])).Message);
+        var read = PromptReader.ReadSet([prompts], skipBad: true);
+        Assert.Equal((2, 1), (read.Items.Count, read.Skipped));
+        var none = Write("none.jsonl", "{\"question\": \"\"}");
+        Assert.Equal($"{none}: no prompts found (skipped 1 malformed record (first: {none}:1: question: is empty))",
+            Assert.Throws<SharpLmException>(() => PromptReader.ReadSet([none], skipBad: true)).Message);
+    }
 }
