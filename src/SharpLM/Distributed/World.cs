@@ -165,6 +165,20 @@ public sealed unsafe class World : IDisposable
         return all;
     }
 
+    /// <summary>Every rank's bytes (of any length), indexed by rank.</summary>
+    public byte[][] AllGather(byte[] mine)
+    {
+        if (_mpi is null) return [mine];
+        var lengths = AllGather((double)mine.Length);
+        var all = new byte[Size][];
+        for (int r = 0; r < Size; r++)
+        {
+            all[r] = r == Rank ? mine : new byte[(int)lengths[r]];
+            Broadcast(all[r], root: r);
+        }
+        return all;
+    }
+
     /// <summary>The sum of <paramref name="value"/> over ranks, added in rank order (the same on every rank).</summary>
     public double Sum(double value) => AllGather(value).Sum();
 

@@ -98,6 +98,28 @@ public sealed class DataParallelTests : IDisposable
     }
 
     [Fact]
+    public void Ppo_and_grpo_split_their_rollouts_over_two_ranks()
+    {
+        var sft = Alignment.TinyRlhf.Sft(_tmp);
+        File.WriteAllLines(_tmp["prompts.txt"], ["q ab?", "q cd?"]);
+        foreach (var (verb, extra) in new[] { ("ppo", new[] { "--kl-coef", "0.1" }), ("grpo", new[] { "--group", "2" }) })
+        {
+            var (code, output) = MpiJob.Run(2,
+            [
+                verb, "--policy", sft, "--prompts", _tmp["prompts.txt"], "--reward", "format:.*a.*", "--out", _tmp[verb],
+                "--steps", "2", "--rollouts", "2", "--mini-batch", "2", "--max-tokens", "4", "--threads", "1", .. extra,
+            ]);
+            Assert.True(code == 0, output);
+            Assert.Single(output.Split('\n'), line => line.StartsWith("done: iteration 1 → 2", StringComparison.Ordinal));
+            Assert.Equal(2, TrainerState.Load(_tmp[verb + "/model"]).WorldSize);
+        }
+        var refused = MpiJob.Run(2, ["grpo", "--policy", sft, "--prompts", _tmp["prompts.txt"], "--reward", "format:.*a.*",
+            "--out", _tmp["odd"], "--steps", "1", "--rollouts", "2", "--mini-batch", "3", "--threads", "1"]);
+        Assert.NotEqual(0, refused.Code);
+        Assert.Contains("--mini-batch 3 does not divide evenly over 2 ranks", refused.Output);
+    }
+
+    [Fact]
     public void A_killed_rank_stops_the_job_and_the_last_checkpoint_resumes_to_the_uninterrupted_weights()
     {
         var corpus = TinyRun.Corpus(_tmp);
