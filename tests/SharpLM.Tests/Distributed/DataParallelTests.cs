@@ -31,6 +31,19 @@ public sealed class DataParallelTests : IDisposable
     static void Succeeded((int Code, string Output) r) => Assert.True(r.Code == 0, $"exit {r.Code}:\n{r.Output}");
 
     [Fact]
+    public void Every_collective_gives_the_expected_values_on_three_ranks()
+    {
+        using var job = new MpiJob(MpiJob.ProbeDll, (3, []));
+        var (code, output) = job.Wait();
+        Assert.True(code == 0, output);
+        for (int r = 0; r < 3; r++)
+        {
+            Assert.Contains($"rank {r} ok", output);
+            Assert.Contains($"rank {r}: inconsistent launch: rank 1 got different options than rank 0", output);
+        }
+    }
+
+    [Fact]
     public void Pretraining_on_two_ranks_gives_the_weights_of_one_process_bitwise()
     {
         var corpus = TinyRun.Corpus(_tmp);
