@@ -41,16 +41,4 @@ public static class DistributedCli
         world.Dispose();
         return code;
     }
-
-    /// <summary>
-    /// For a verb that does not split its work over ranks yet: under a launcher with several ranks, refuse (every rank alike)
-    /// rather than let N copies train alone and overwrite one run folder. libmpi is not loaded.
-    /// </summary>
-    public static void RefuseSeveralRanks(string verb)
-    {
-        var launch = Launch.FromEnvironment();
-        if (launch.Size > 1)
-            throw new SharpLmException($"{verb} does not run on several ranks yet ({launch.Launcher} started {launch.Size}); " +
-                                       "run it as one process (pretrain, sft, reward train and dpo run data-parallel)");
-    }
 }

@@ -30,10 +30,11 @@ public sealed class RlCliOptions(string rewardHelp)
     readonly Option<long> _seed = CommonOptions.Seed();
     readonly Option<string> _device = CommonOptions.Device();
     readonly Option<string> _precision = CommonOptions.TrainingPrecision();
+    readonly Option<bool> _distributed = DistributedCli.Flag();
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { _policy, _prompts, _reward, _out, _steps, _rollouts, _kl, _lr, _epochs, _mini, _clip, _maxTokens, _temperature, _sampleEvery, _checkpointEvery, _maxPrompt, _onLong, _skipBad, _resume, _threads, _seed, _device, _precision })
+        foreach (var o in new Option[] { _policy, _prompts, _reward, _out, _steps, _rollouts, _kl, _lr, _epochs, _mini, _clip, _maxTokens, _temperature, _sampleEvery, _checkpointEvery, _maxPrompt, _onLong, _skipBad, _resume, _threads, _seed, _device, _precision, _distributed })
             command.Options.Add(o);
     }
 
@@ -46,16 +47,18 @@ public sealed class RlCliOptions(string rewardHelp)
         Precision: p.GetValue(_precision)!);
 
     /// <summary>Runs an RL trainer under a progress bar and prints the first and last iterations' figures.</summary>
-    public static int Train(string title, Func<IProgress<Core.ProgressUpdate>, Action<string>, RlResult> run)
-    {
-        DistributedCli.RefuseSeveralRanks(title);
-        var r = ProgressDisplay.Run(title, progress => run(progress, line => Console.Out.WriteLine(line)));
-        if (r.History.Count > 0)
+    /// <summary>Runs an RL trainer in the job (see <see cref="DistributedCli"/>); rank 0 prints the summary.</summary>
+    public int Train(ParseResult parse, string title, Func<IProgress<Core.ProgressUpdate>, Action<string>, Distributed.World, RlResult> run) =>
+        DistributedCli.Run(parse, _distributed, world =>
         {
-            var (first, last) = (r.History[0], r.History[^1]);
-            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"done: iteration {first.Step} → {last.Step}: mean reward {first.MeanReward:F4} → {last.MeanReward:F4}, KL {first.Kl:F4} → {last.Kl:F4}; model in {r.ModelDir}"));
-        }
-        return 0;
-    }
+            var r = ProgressDisplay.Run(title, progress =>
+                run(progress, world.IsMain ? line => Console.Out.WriteLine(line) : _ => { }, world));
+            if (world.IsMain && r.History.Count > 0)
+            {
+                var (first, last) = (r.History[0], r.History[^1]);
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"done: iteration {first.Step} → {last.Step}: mean reward {first.MeanReward:F4} → {last.MeanReward:F4}, KL {first.Kl:F4} → {last.Kl:F4}; model in {r.ModelDir}"));
+            }
+            return 0;
+        });
 }

@@ -16,7 +16,7 @@ public static class GrpoCommand
         CliRunner.SetHandler(command, parse =>
         {
             var o = options.Parse(parse) with { Group = parse.GetValue(group) };
-            return RlCliOptions.Train("grpo", (progress, log) => new GrpoTrainer(progress, log).Run(o));
+            return options.Train(parse, "grpo", (progress, log, world) => new GrpoTrainer(progress, log, world).Run(o));
         });
         return command;
     }

@@ -16,7 +16,7 @@ public static class PpoCommand
         CliRunner.SetHandler(command, parse =>
         {
             var o = options.Parse(parse) with { TargetKl = parse.GetValue(targetKl), KlHorizon = parse.GetValue(horizon) };
-            return RlCliOptions.Train("ppo", (progress, log) => new PpoTrainer(progress, log).Run(o));
+            return options.Train(parse, "ppo", (progress, log, world) => new PpoTrainer(progress, log, world).Run(o));
         });
         return command;
     }

@@ -10,14 +10,15 @@ namespace SharpLM.Alignment;
 /// each answer's reward normalised within its group (<see cref="GroupAdvantages"/>) as the advantage of all its tokens — no
 /// value model. Loss: the clipped surrogate plus β·k3 KL to the frozen reference, averaged over answer tokens.
 /// </summary>
-public sealed class GrpoTrainer(IProgress<ProgressUpdate>? progress = null, Action<string>? log = null)
+/// <param name="world">The ranks training together (see <see cref="RlSession"/>); null: this process alone.</param>
+public sealed class GrpoTrainer(IProgress<ProgressUpdate>? progress = null, Action<string>? log = null, Distributed.World? world = null)
 {
     public const string Stage = "grpo";
 
     public RlResult Run(RlOptions o)
     {
-        using var setup = PolicySetup.Load(o);
-        using var session = RlSession.Open(o, Stage, setup.Policy, setup.Policy, setup.Tokenizer, _ => { }, log, setup.Precision);
+        using var setup = PolicySetup.Load(o with { Threads = (world ?? Distributed.World.Single).Threads(o.Threads) }, world);
+        using var session = RlSession.Open(o, Stage, setup.Policy, setup.Policy, setup.Tokenizer, _ => { }, log, setup.Precision, world);
         log?.Invoke($"grpo: {setup.Prompts.Count} prompts, reward {setup.Reward.Name}, {o.Rollouts} prompts × {o.Group} answers × {o.Steps} iterations, β {o.KlCoef.ToString(CultureInfo.InvariantCulture)}");
         log?.Invoke($"grpo: {setup.PromptFitLine}");
         return session.Loop(setup, step => setup.PromptsFor(o, step).SelectMany(p => Enumerable.Repeat(p, o.Group)).ToList(),

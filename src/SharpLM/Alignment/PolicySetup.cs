@@ -39,7 +39,8 @@ public sealed class PolicySetup : IDisposable
     /// <summary>The precision the policy and the reference compute in (on resume, the one the checkpoint recorded).</summary>
     public PrecisionChoice Precision { get; private init; } = null!;
 
-    public static PolicySetup Load(RlOptions o)
+    /// <param name="world">The ranks of the job: every rank computes in rank 0's precision.</param>
+    public static PolicySetup Load(RlOptions o, Distributed.World? world = null)
     {
         o.Validate();
         var device = TorchRuntime.Apply(new TorchSettings(o.Threads, o.Seed, o.Device));
@@ -54,8 +55,8 @@ public sealed class PolicySetup : IDisposable
         foreach (var p in reference.Model.parameters()) p.requires_grad = false;
         manual_seed(o.Seed);
         var latest = o.Resume ? new CheckpointManager(new RunFolder(o.Out), "").Latest() : null;
-        var precision = ComputePrecision.ForRun(o.Precision, latest is null ? null : TrainerState.Load(latest),
-            policy.Config, o.Rollouts * policy.Config.ContextLength, o.Threads);
+        var precision = ComputePrecision.Agree(world ?? Distributed.World.Single, ComputePrecision.ForRun(o.Precision,
+            latest is null ? null : TrainerState.Load(latest), policy.Config, o.Rollouts * policy.Config.ContextLength, o.Threads));
         policy.Model.ComputeType = reference.Model.ComputeType = precision.Type;
         return new PolicySetup(policy, reference, template, prompts, reward, device) { Precision = precision, PromptFitLine = fit };
     }

@@ -12,20 +12,21 @@ namespace SharpLM.Alignment;
 /// SFT reference (β fixed or adaptive, see <see cref="KlController"/>), computes GAE advantages (whitened) from the shared-trunk value head (see <see cref="PolicyWithValue"/> for
 /// why shared), then runs <see cref="RlOptions.Epochs"/> passes of clipped-surrogate + clipped-value updates in mini-batches.
 /// </summary>
-public sealed class PpoTrainer(IProgress<ProgressUpdate>? progress = null, Action<string>? log = null)
+/// <param name="world">The ranks training together (see <see cref="RlSession"/>); null: this process alone.</param>
+public sealed class PpoTrainer(IProgress<ProgressUpdate>? progress = null, Action<string>? log = null, Distributed.World? world = null)
 {
     public const string Stage = "ppo";
 
     public RlResult Run(RlOptions o)
     {
-        using var setup = PolicySetup.Load(o);
+        using var setup = PolicySetup.Load(o with { Threads = (world ?? Distributed.World.Single).Threads(o.Threads) }, world);
         using var model = new PolicyWithValue(setup.Policy);
         var kl = new KlController(o.KlCoef, o.TargetKl, o.KlHorizon);
         using var session = RlSession.Open(o, Stage, model, setup.Policy, setup.Tokenizer, dir =>
         {
             model.Value.load_safetensors(Path.Combine(dir, PolicyWithValue.ValueHeadFile), strict: true);
             kl.Load(dir);
-        }, log, setup.Precision);
+        }, log, setup.Precision, world);
         void Files(string tmp)
         {
             model.Value.save_safetensors(Path.Combine(tmp, PolicyWithValue.ValueHeadFile));

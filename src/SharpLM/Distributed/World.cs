@@ -115,20 +115,16 @@ public sealed unsafe class World : IDisposable
     public void AllReduce(Tensor t, bool average = false)
     {
         if (_mpi is null) return;
-        if (t.device_type != DeviceType.CPU)
+        OnHost(t, host =>
         {
-            using var host = t.cpu();
-            AllReduce(host, average);
-            t.copy_(host);
-            return;
-        }
-        var bytes = Bytes(t);
-        switch (t.dtype)
-        {
-            case ScalarType.Float32: AllReduce(MemoryMarshal.Cast<byte, float>(bytes), average); break;
-            case ScalarType.BFloat16: AllReduce(MemoryMarshal.Cast<byte, ushort>(bytes), average); break;
-            default: throw new ArgumentException($"all-reduce supports float32 and bfloat16 tensors, not {t.dtype}");
-        }
+            var bytes = Bytes(host);
+            switch (host.dtype)
+            {
+                case ScalarType.Float32: AllReduce(MemoryMarshal.Cast<byte, float>(bytes), average); break;
+                case ScalarType.BFloat16: AllReduce(MemoryMarshal.Cast<byte, ushort>(bytes), average); break;
+                default: throw new ArgumentException($"all-reduce supports float32 and bfloat16 tensors, not {host.dtype}");
+            }
+        });
     }
 
     /// <summary>Copies rank <paramref name="root"/>'s bytes into <paramref name="data"/> on every rank.</summary>
@@ -148,14 +144,7 @@ public sealed unsafe class World : IDisposable
     public void Broadcast(Tensor t, int root = 0)
     {
         if (_mpi is null) return;
-        if (t.device_type != DeviceType.CPU)
-        {
-            using var host = t.cpu();
-            Broadcast(host, root);
-            t.copy_(host);
-            return;
-        }
-        Broadcast(Bytes(t), root);
+        OnHost(t, host => Broadcast(Bytes(host), root));
     }
 
     /// <summary>Gives every rank rank 0's parameters and buffers (identical initial weights, whatever each rank's RNG did).</summary>
@@ -173,6 +162,20 @@ public sealed unsafe class World : IDisposable
         var all = new double[Size];
         if (_mpi is null) { all[0] = value; return all; }
         fixed (double* p = all) _mpi.AllGather(&value, p, 1, _mpi.Double);
+        return all;
+    }
+
+    /// <summary>Every rank's bytes (of any length), indexed by rank.</summary>
+    public byte[][] AllGather(byte[] mine)
+    {
+        if (_mpi is null) return [mine];
+        var lengths = AllGather((double)mine.Length);
+        var all = new byte[Size][];
+        for (int r = 0; r < Size; r++)
+        {
+            all[r] = r == Rank ? mine : new byte[(int)lengths[r]];
+            Broadcast(all[r], root: r);
+        }
         return all;
     }
 
@@ -220,6 +223,22 @@ public sealed unsafe class World : IDisposable
         if (_mpi is null || _closed) return;
         _closed = true;
         _mpi.Shutdown();
+    }
+
+    /// <summary>
+    /// Runs a collective on <paramref name="t"/>'s memory; a tensor on another device (CUDA) goes through a host copy,
+    /// because the pointer handed to MPI must be host memory unless Open MPI is CUDA-aware (docs/distributed.md).
+    /// </summary>
+    static void OnHost(Tensor t, Action<Tensor> collective)
+    {
+        if (t.device_type == DeviceType.CPU)
+        {
+            collective(t);
+            return;
+        }
+        using var host = t.cpu();
+        collective(host);
+        t.copy_(host);
     }
 
     static Span<byte> Bytes(Tensor t)

@@ -31,6 +31,19 @@ public sealed class DataParallelTests : IDisposable
     static void Succeeded((int Code, string Output) r) => Assert.True(r.Code == 0, $"exit {r.Code}:\n{r.Output}");
 
     [Fact]
+    public void Every_collective_gives_the_expected_values_on_three_ranks()
+    {
+        using var job = new MpiJob(MpiJob.ProbeDll, (3, []));
+        var (code, output) = job.Wait();
+        Assert.True(code == 0, output);
+        for (int r = 0; r < 3; r++)
+        {
+            Assert.Contains($"rank {r} ok", output);
+            Assert.Contains($"rank {r}: inconsistent launch: rank 1 got different options than rank 0", output);
+        }
+    }
+
+    [Fact]
     public void Pretraining_on_two_ranks_gives_the_weights_of_one_process_bitwise()
     {
         var corpus = TinyRun.Corpus(_tmp);
@@ -95,6 +108,28 @@ public sealed class DataParallelTests : IDisposable
             foreach (var (name, p) in a.Model.named_parameters())
                 Assert.True(p.allclose(pb[name], rtol: 0, atol: 1e-3), $"{verb}: {name} differs");
         }
+    }
+
+    [Fact]
+    public void Ppo_and_grpo_split_their_rollouts_over_two_ranks()
+    {
+        var sft = Alignment.TinyRlhf.Sft(_tmp);
+        File.WriteAllLines(_tmp["prompts.txt"], ["q ab?", "q cd?"]);
+        foreach (var (verb, extra) in new[] { ("ppo", new[] { "--kl-coef", "0.1" }), ("grpo", new[] { "--group", "2" }) })
+        {
+            var (code, output) = MpiJob.Run(2,
+            [
+                verb, "--policy", sft, "--prompts", _tmp["prompts.txt"], "--reward", "format:.*a.*", "--out", _tmp[verb],
+                "--steps", "2", "--rollouts", "2", "--mini-batch", "2", "--max-tokens", "4", "--threads", "1", .. extra,
+            ]);
+            Assert.True(code == 0, output);
+            Assert.Single(output.Split('\n'), line => line.StartsWith("done: iteration 1 → 2", StringComparison.Ordinal));
+            Assert.Equal(2, TrainerState.Load(_tmp[verb + "/model"]).WorldSize);
+        }
+        var refused = MpiJob.Run(2, ["grpo", "--policy", sft, "--prompts", _tmp["prompts.txt"], "--reward", "format:.*a.*",
+            "--out", _tmp["odd"], "--steps", "1", "--rollouts", "2", "--mini-batch", "3", "--threads", "1"]);
+        Assert.NotEqual(0, refused.Code);
+        Assert.Contains("--mini-batch 3 does not divide evenly over 2 ranks", refused.Output);
     }
 
     [Fact]

@@ -9,7 +9,8 @@ namespace SharpLM.Tests.Distributed;
 /// </summary>
 public sealed class MpiJob : IDisposable
 {
-    static readonly string CliDll = Path.Combine(AppContext.BaseDirectory, "SharpLM.Cli.dll");
+    public static readonly string CliDll = Path.Combine(AppContext.BaseDirectory, "SharpLM.Cli.dll");
+    public static readonly string ProbeDll = Path.Combine(AppContext.BaseDirectory, "SharpLM.MpiProbe.dll");
     readonly Process _process;
     readonly StringBuilder _output = new();
 
@@ -17,7 +18,10 @@ public sealed class MpiJob : IDisposable
     public string Tag { get; } = Guid.NewGuid().ToString("N");
 
     /// <param name="ranks">Each element starts that many ranks with its own arguments (MPMD: "-np 1 a : -np 1 b").</param>
-    public MpiJob(params (int Count, string[] Args)[] ranks)
+    public MpiJob(params (int Count, string[] Args)[] ranks) : this(CliDll, ranks) { }
+
+    /// <param name="program">The .NET program every rank runs (the CLI, or the collectives probe).</param>
+    public MpiJob(string program, params (int Count, string[] Args)[] ranks)
     {
         var info = new ProcessStartInfo(Mpirun()) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { "--allow-run-as-root", "--oversubscribe", "--bind-to", "none" }) info.ArgumentList.Add(a);
@@ -27,7 +31,7 @@ public sealed class MpiJob : IDisposable
             info.ArgumentList.Add("-np");
             info.ArgumentList.Add(ranks[k].Count.ToString());
             info.ArgumentList.Add("dotnet");
-            info.ArgumentList.Add(CliDll);
+            info.ArgumentList.Add(program);
             foreach (var a in ranks[k].Args) info.ArgumentList.Add(a);
         }
         info.Environment["SHARPLM_TEST_JOB"] = Tag;
