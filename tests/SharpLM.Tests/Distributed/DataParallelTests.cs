@@ -127,7 +127,7 @@ public sealed class DataParallelTests : IDisposable
             Assert.Equal(2, TrainerState.Load(_tmp[verb + "/model"]).WorldSize);
         }
         var refused = MpiJob.Run(2, ["grpo", "--policy", sft, "--prompts", _tmp["prompts.txt"], "--reward", "format:.*a.*",
-            "--out", _tmp["odd"], "--steps", "1", "--rollouts", "2", "--mini-batch", "3", "--threads", "1"]);
+            "--out", _tmp["odd"], "--steps", "1", "--rollouts", "2", "--mini-batch", "3", "--max-tokens", "4", "--threads", "1"]);
         Assert.NotEqual(0, refused.Code);
         Assert.Contains("--mini-batch 3 does not divide evenly over 2 ranks", refused.Output);
     }
