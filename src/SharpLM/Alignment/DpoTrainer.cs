@@ -22,7 +22,7 @@ public sealed class DpoTrainer(IProgress<ProgressUpdate>? progress = null, Actio
         using var loaded = RunFolder.LoadModel(o.Base, device);
         var policy = loaded.Model;
         var template = ChatTemplate.TryLoad(loaded.Dir, loaded.Tokenizer) ?? new ChatTemplate(loaded.Tokenizer);
-        var (train, val) = PairTrainer.LoadPairs(o, template, loaded.Tokenizer, loaded.Config.ContextLength);
+        var (train, val) = PairTrainer.LoadPairs(o, template, loaded.Tokenizer, loaded.Config.ContextLength, log);
         train = WithReference(train, policy, o.BatchSize, device);
         val = WithReference(val, policy, o.BatchSize, device);
         PairLoss loss = (pairs, batch) =>

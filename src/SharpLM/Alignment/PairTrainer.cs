@@ -21,9 +21,11 @@ public delegate (Tensor Loss, Tensor Margins) PairLoss(IReadOnlyList<EncodedPair
 public sealed class PairTrainer(string stage, IProgress<ProgressUpdate>? progress = null, Action<string>? log = null)
 {
     /// <summary>Reads, encodes and splits the pairs: a seeded shuffle, then the last <see cref="PreferenceTrainOptions.ValFraction"/> held out.</summary>
-    public static (List<EncodedPair> Train, List<EncodedPair> Val) LoadPairs(PreferenceTrainOptions o, ChatTemplate template, Tokenizer tokenizer, int context)
+    public static (List<EncodedPair> Train, List<EncodedPair> Val) LoadPairs(PreferenceTrainOptions o, ChatTemplate template, Tokenizer tokenizer,
+                                                                             int context, Action<string>? log = null)
     {
-        var pairs = PreferenceReader.Read(o.Data).ToList();
+        var pairs = PreferenceReader.Read(o.Data, out int undecided).ToList();
+        if (undecided > 0) log?.Invoke($"skipped {undecided} tie / both-bad votes (they prefer neither answer)");
         var rng = new Random(unchecked((int)o.Seed));
         rng.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pairs));
         if (o.MaxPairs is { } max) pairs = pairs.Take(max).ToList();

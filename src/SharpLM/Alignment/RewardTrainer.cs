@@ -17,7 +17,7 @@ public sealed class RewardTrainer(IProgress<ProgressUpdate>? progress = null, Ac
         using var loaded = RunFolder.LoadModel(o.Base, device);
         manual_seed(o.Seed); // the head's initialisation
         using var model = RewardModel.FromBase(loaded);
-        var (train, val) = PairTrainer.LoadPairs(o, model.Template, model.Tokenizer, loaded.Config.ContextLength);
+        var (train, val) = PairTrainer.LoadPairs(o, model.Template, model.Tokenizer, loaded.Config.ContextLength, log);
         PairLoss loss = (pairs, batch) =>
         {
             var rewards = model.Forward(batch);                                                   // (2B)

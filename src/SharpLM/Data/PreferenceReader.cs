@@ -14,15 +14,38 @@ namespace SharpLM.Data;
 /// <item><c>{chosen, rejected}</c> HH-RLHF transcripts ("\n\nHuman: … \n\nAssistant: …"): the shared prefix up to the last
 /// common "Assistant:" is the prompt.</item>
 /// </list>
-/// Every problem is reported as file:line: field: message.
+/// Votes that prefer neither answer (<c>verdict</c> "tie" or "both_bad", without chosen/rejected, as <c>sharplm serve</c>'s
+/// arena writes them) are skipped and counted. Every problem is reported as file:line: field: message.
 /// </summary>
 public static class PreferenceReader
 {
-    public static IReadOnlyList<PreferencePair> Read(IEnumerable<string> paths)
+    /// <summary>The <c>verdict</c> values of votes that prefer neither answer; such records carry no chosen/rejected.</summary>
+    public static IReadOnlySet<string> UndecidedVerdicts { get; } = new HashSet<string> { "tie", "both_bad" };
+
+    public static IReadOnlyList<PreferencePair> Read(IEnumerable<string> paths) => Read(paths, out _);
+
+    /// <param name="undecided">How many tie / both-bad votes were skipped.</param>
+    public static IReadOnlyList<PreferencePair> Read(IEnumerable<string> paths, out int undecided)
     {
-        var pairs = JsonRecords.Read(paths).Select(Parse).ToList();
-        if (pairs.Count == 0) throw new Core.SharpLmException($"{string.Join(", ", paths)}: no preference pairs found");
+        var pairs = new List<PreferencePair>();
+        undecided = 0;
+        foreach (var record in JsonRecords.Read(paths))
+            if (IsUndecided(record)) undecided++;
+            else pairs.Add(Parse(record));
+        if (pairs.Count == 0)
+            throw new Core.SharpLmException($"{string.Join(", ", paths)}: no preference pairs found" +
+                                            (undecided > 0 ? $" ({undecided} tie or both-bad votes prefer neither answer)" : ""));
         return pairs;
+    }
+
+    /// <summary>A vote for neither answer: a verdict of tie or both_bad and no chosen/rejected (a record with both is an error).</summary>
+    static bool IsUndecided(JsonRecord r)
+    {
+        if (r.Node["verdict"] is not JsonValue v || v.GetValueKind() != JsonValueKind.String) return false;
+        if (!UndecidedVerdicts.Contains(v.GetValue<string>())) return false;
+        if (r.Node.ContainsKey("chosen") || r.Node.ContainsKey("rejected"))
+            throw r.Error("verdict", $"'{v.GetValue<string>()}' prefers neither answer, so the record must not have chosen/rejected");
+        return true;
     }
 
     public static PreferencePair Parse(JsonRecord r)
