@@ -24,7 +24,8 @@ public sealed class RowDecoder
         _stopIds = stopIds;
         _streamer = new TextStreamer(tokenizer, options.StopStrings);
         var sampling = options.SamplingOrDefault;
-        if (sampling.RepetitionPenalty != 1f || sampling.FrequencyPenalty != 0f) _history = new TokenHistory(prompt);
+        if (sampling.RepetitionPenalty != 1f || sampling.FrequencyPenalty != 0f || sampling.PresencePenalty != 0f)
+            _history = new TokenHistory(prompt);
         Sequence = [.. prompt];
     }
 
