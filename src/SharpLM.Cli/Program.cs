@@ -37,5 +37,7 @@ public static class Program
         DpoCommand.Build(),
         PpoCommand.Build(),
         GrpoCommand.Build(),
+        ServeCommand.Build(),
+        FeedbackCommand.Build(),
     ];
 }

@@ -130,6 +130,7 @@ public sealed class Scheduler : IDisposable
                         Interlocked.Increment(ref _active);
                         Interlocked.Increment(ref _metrics.Active);
                         _metrics.FirstToken((Environment.TickCount64 - job.EnqueuedTicks) / 1000.0);
+                        _metrics.Tokens(1);
                         if (Emit(slot, decoder.Next(logits))) Leave(batch, slots, [slots.Count - 1]);
                     }
                     catch (SharpLmException e)
@@ -185,8 +186,9 @@ public sealed class Scheduler : IDisposable
             job.Options.StopTokenIds?.ToHashSet() ?? []);
 
     /// <summary>Sends a piece; true when it ended the job.</summary>
-    static bool Emit(Slot slot, StreamPiece piece)
+    bool Emit(Slot slot, StreamPiece piece)
     {
+        if (piece.Stop == StopReason.Cancelled) _metrics.Cancelled();
         slot.Job.Write(piece);
         return piece.Stop is not null;
     }

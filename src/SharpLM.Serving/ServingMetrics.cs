@@ -15,7 +15,7 @@ public sealed class ServingMetrics
     readonly Dictionary<(string Route, int Status), long> _requests = [];
     readonly long[] _ttftCounts = new long[TtftBuckets.Length];
     readonly Queue<(long Ticks, int Tokens)> _recent = new();
-    long _ttftCount, _tokens;
+    long _ttftCount, _tokens, _cancelled;
     double _ttftSum;
 
     public int Queued;
@@ -26,6 +26,8 @@ public sealed class ServingMetrics
     {
         lock (_gate) _requests[(route, status)] = _requests.GetValueOrDefault((route, status)) + 1;
     }
+
+    public void Cancelled() => Interlocked.Increment(ref _cancelled);
 
     public void FirstToken(double seconds)
     {
@@ -68,6 +70,9 @@ public sealed class ServingMetrics
             Line("# HELP sharplm_slots Slots in all (--parallel, over all models).");
             Line("# TYPE sharplm_slots gauge");
             Line($"sharplm_slots {Slots}");
+            Line("# HELP sharplm_cancelled_total Completions stopped because their client went away.");
+            Line("# TYPE sharplm_cancelled_total counter");
+            Line($"sharplm_cancelled_total {Interlocked.Read(ref _cancelled)}");
             Line("# HELP sharplm_generated_tokens_total Tokens generated.");
             Line("# TYPE sharplm_generated_tokens_total counter");
             Line($"sharplm_generated_tokens_total {_tokens}");
