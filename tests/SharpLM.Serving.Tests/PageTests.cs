@@ -48,6 +48,18 @@ public class PageTests : IDisposable
         var page = await context.NewPageAsync();
         var errors = new List<string>();
         page.PageError += (_, e) => errors.Add(e);
+        page.Console += (_, m) => { if (m.Type is "error" or "warning") errors.Add(m.Text); };
+        async Task Until(string condition)
+        {
+            try
+            {
+                await page.WaitForFunctionAsync(condition);
+            }
+            catch (TimeoutException)
+            {
+                Assert.Fail($"waited for {condition}; page errors: {string.Join(" | ", errors)}; page text: {await page.InnerTextAsync("main")}");
+            }
+        }
         await page.GotoAsync(server.Url.ToString());
 
         // The interface follows the browser's language, and switches.
@@ -57,16 +69,20 @@ public class PageTests : IDisposable
         await page.ClickAsync("#lang");
         await Assertions.Expect(page.Locator("#model option")).ToHaveCountAsync(models.Length);
 
-        // Chat in Chinese: tokens appear while the answer is still streaming (Stop is enabled), then Stop ends it.
+        // Chat in Chinese: tokens appear while the answer is still streaming (Stop is enabled).
+        Assertions.SetDefaultExpectTimeout(60_000);
         await page.FillAsync("#max-tokens", "1500");
         await page.FillAsync("#system", "请简短回答。");
         await page.FillAsync("#input", "你好！湖南的省会城市是什么？");
         await page.ClickAsync("#send");
-        await page.WaitForFunctionAsync(
-            "() => document.querySelectorAll('.msg.assistant .tok').length >= 3 && !document.getElementById('stop').disabled");
-        await page.ClickAsync("#stop");
+        await Until("() => document.querySelectorAll('.msg.assistant .tok').length >= 3 && !document.getElementById('stop').disabled");
         await Assertions.Expect(page.Locator("#send")).ToBeEnabledAsync();
         await Assertions.Expect(page.Locator(".msg.user .body")).ToHaveTextAsync("你好！湖南的省会城市是什么？");
+
+        // Stop: pressed right after Regenerate, before any token can arrive, it ends the answer and says so.
+        await page.EvaluateAsync("() => { document.getElementById('regen').click(); document.getElementById('stop').click(); }");
+        await Assertions.Expect(page.Locator(".msg.assistant")).ToContainTextAsync("已停止");
+        await Assertions.Expect(page.Locator("#send")).ToBeEnabledAsync();
 
         // A short answer to look at, then a token's probability and its five most likely alternatives.
         await page.FillAsync("#max-tokens", "24");
@@ -80,7 +96,7 @@ public class PageTests : IDisposable
         StringAssert(await page.Locator("#tokpop").InnerTextAsync(), "概率");
         await page.ClickAsync("#show-attention");
         await Assertions.Expect(page.Locator("#inspect-image")).ToHaveAttributeAsync("src", new System.Text.RegularExpressions.Regex("^blob:"));
-        await page.WaitForFunctionAsync("() => document.getElementById('inspect-image').naturalWidth > 0");
+        await Until("() => document.getElementById('inspect-image').naturalWidth > 0");
         await token.HoverAsync();
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDir, "serve-chat.png") });
 

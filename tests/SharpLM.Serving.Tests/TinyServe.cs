@@ -17,7 +17,7 @@ namespace SharpLM.Serving.Tests;
 /// </summary>
 public static class TinyServe
 {
-    public const string Alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,?!:;'\"+-=*/()\n你好世界我爱吃苹果湖南的省会城市是长沙什么请问，。？！";
+    public const string Alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,?!:;'\"+-=*/()\n你好世界我爱吃苹果湖南的省会城市是长沙什么请问简短回答，。？！";
 
     public static string SaveModel(string dir, long seed = 7, int context = 2048)
     {
