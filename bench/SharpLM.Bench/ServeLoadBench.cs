@@ -59,7 +59,10 @@ public sealed class ServeLoadBench : IBenchmark
                           $"{server.Models[0].PrecisionName}; load average {Machine.LoadAverage()}");
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256, ResponseDrainTimeout = TimeSpan.Zero })
             { Timeout = TimeSpan.FromMinutes(5) };
-        var prompts = new[] { "湖南的省会城市是什么", "你好世界", "一二三四五六七八九十", "天地玄黄宇宙洪荒" };
+        // 16-character prompts from the reference vocabulary (CJK ideographs from U+4E00).
+        var random = new Random(1);
+        var prompts = Enumerable.Range(0, 8)
+            .Select(_ => string.Concat(Enumerable.Range(0, 16).Select(_ => char.ConvertFromUtf32(0x4E00 + random.Next(4000))))).ToArray();
 
         await Load(http, server.Url, prompts, 4, TimeSpan.FromSeconds(5), maxTokens); // warm-up
         var rssBefore = Rss();

@@ -33,14 +33,9 @@ public static class ServeCommand
             Console.Out.WriteLine($"serving {string.Join(", ", server.Models.Select(m => m.Id))} at {server.Url} " +
                                   $"(page: {server.Url}, API: {server.Url}v1, feedback: {server.Arena.Log.Path}); Ctrl+C stops");
             Console.Out.Flush();
-            try
-            {
-                await Task.Delay(Timeout.Infinite, ct);
-            }
-            catch (OperationCanceledException)
-            {
-                Console.Error.WriteLine("stopping: in-flight answers end with an error event");
-            }
+            // Ctrl+C or SIGTERM: the web host's own signal handling stops it, and the command's token stops it too.
+            await server.WaitForShutdownAsync(ct);
+            Console.Error.WriteLine("stopped: in-flight answers ended with an error event; the feedback file is complete");
             return 0;
         });
         return command;
