@@ -52,5 +52,7 @@ public static class Program
         GrpoCommand.Build(),
         ExportCommand.Build(),
         ImportCommand.Build(),
+        ServeCommand.Build(),
+        FeedbackCommand.Build(),
     ];
 }

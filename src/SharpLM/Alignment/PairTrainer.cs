@@ -31,7 +31,8 @@ public sealed class PairTrainer(string stage, IProgress<ProgressUpdate>? progres
     public static (List<EncodedPair> Train, List<EncodedPair> Val) LoadPairs(PreferenceTrainOptions o, ChatTemplate template, Tokenizer tokenizer,
         int context, Action<string>? log = null)
     {
-        var read = PreferenceReader.ReadSet(o.Data, o.SkipBad);
+        var read = PreferenceReader.ReadSet(o.Data, o.SkipBad, out int undecided);
+        if (undecided > 0) log?.Invoke($"skipped {undecided} tie / both-bad votes (they prefer neither answer)");
         if (read.Describe() is { } skippedBad) log?.Invoke(skippedBad);
         var pairs = read.Items;
         SharpLmException.Require(o.MaxPromptTokens is not { } m || m < context, "--max-prompt-tokens",

@@ -14,19 +14,45 @@ namespace SharpLM.Data;
 /// <item><c>{chosen, rejected}</c> HH-RLHF transcripts ("\n\nHuman: … \n\nAssistant: …"): the shared prefix up to the last
 /// common "Assistant:" is the prompt.</item>
 /// </list>
-/// Every problem is reported as file:line: field: message.
+/// Votes that prefer neither answer (<c>verdict</c> "tie" or "both_bad", without chosen/rejected, as <c>sharplm serve</c>'s
+/// arena writes them) are skipped and counted. Every problem is reported as file:line: field: message.
 /// </summary>
 public static class PreferenceReader
 {
+    /// <summary>The <c>verdict</c> values of votes that prefer neither answer; such records carry no chosen/rejected.</summary>
+    public static IReadOnlySet<string> UndecidedVerdicts { get; } = new HashSet<string> { "tie", "both_bad" };
+
     public static IReadOnlyList<PreferencePair> Read(IEnumerable<string> paths) => ReadSet(paths).Items;
 
+    /// <param name="undecided">How many tie / both-bad votes were skipped.</param>
+    public static IReadOnlyList<PreferencePair> Read(IEnumerable<string> paths, out int undecided) =>
+        ReadSet(paths, false, out undecided).Items;
+
     /// <summary>The pairs, with <paramref name="skipBad"/> skipping (and counting) malformed records instead of stopping.</summary>
-    public static RecordSet<PreferencePair> ReadSet(IEnumerable<string> paths, bool skipBad = false)
+    public static RecordSet<PreferencePair> ReadSet(IEnumerable<string> paths, bool skipBad = false) => ReadSet(paths, skipBad, out _);
+
+    /// <summary>As <see cref="ReadSet(IEnumerable{string}, bool)"/>; tie / both-bad votes are skipped and counted in
+    /// <paramref name="undecided"/>.</summary>
+    public static RecordSet<PreferencePair> ReadSet(IEnumerable<string> paths, bool skipBad, out int undecided)
     {
-        var set = JsonRecords.Parse(paths, Parse, skipBad);
-        if (set.Items.Count == 0)
-            throw new Core.SharpLmException($"{string.Join(", ", paths)}: no preference pairs found{(set.Describe() is { } s ? $" ({s})" : "")}");
-        return set;
+        var set = JsonRecords.Parse<PreferencePair?>(paths, r => IsUndecided(r) ? null : Parse(r), skipBad);
+        var pairs = set.Items.OfType<PreferencePair>().ToList();
+        undecided = set.Items.Count - pairs.Count;
+        if (pairs.Count == 0)
+            throw new Core.SharpLmException($"{string.Join(", ", paths)}: no preference pairs found" +
+                (undecided > 0 ? $" ({undecided} tie or both-bad votes prefer neither answer)" : "") +
+                (set.Describe() is { } s ? $" ({s})" : ""));
+        return new RecordSet<PreferencePair>(pairs, set.Skipped, set.SkipReasons);
+    }
+
+    /// <summary>A vote for neither answer: a verdict of tie or both_bad and no chosen/rejected (a record with both is an error).</summary>
+    static bool IsUndecided(JsonRecord r)
+    {
+        if (r.Node["verdict"] is not JsonValue v || v.GetValueKind() != JsonValueKind.String) return false;
+        if (!UndecidedVerdicts.Contains(v.GetValue<string>())) return false;
+        if (r.Node.ContainsKey("chosen") || r.Node.ContainsKey("rejected"))
+            throw r.Error("verdict", $"'{v.GetValue<string>()}' prefers neither answer, so the record must not have chosen/rejected");
+        return true;
     }
 
     public static PreferencePair Parse(JsonRecord r)

@@ -103,13 +103,10 @@ public sealed class Generator
             options.TopCandidates > 0 ? tokens[r].Select(t => t.Candidates).ToArray() : null)).ToList();
     }
 
-    sealed class Row(int index, int[] prompt, TextStreamer streamer, TokenHistory? history)
+    sealed class Row(int index, RowDecoder decoder)
     {
         public int Index { get; } = index;
-        public List<int> Sequence { get; } = [.. prompt]; // prompt + generated, for sliding
-        public int Generated { get; set; }
-        public TextStreamer Streamer { get; } = streamer;
-        public TokenHistory? History { get; } = history;
+        public RowDecoder Decoder { get; } = decoder;
     }
 
     /// <summary>
@@ -129,13 +126,10 @@ public sealed class Generator
             if (p.Length > ContextLength && options.Overflow == ContextOverflow.Stop)
                 throw new SharpLmException($"prompt of {p.Length} tokens exceeds the model's context length {ContextLength}");
         }
-        var sampling = options.SamplingOrDefault;
-        bool penalties = sampling.RepetitionPenalty != 1f || sampling.FrequencyPenalty != 0f;
-        var sampler = new Sampler(sampling, new Random(unchecked((int)options.Seed)));
+        var sampler = new Sampler(options.SamplingOrDefault, new Random(unchecked((int)options.Seed)));
         var stopIds = options.StopTokenIds?.ToHashSet() ?? [];
         var rows = Enumerable.Range(0, prompts.Count * copies)
-            .Select(i => new Row(i, prompts[i / copies], new TextStreamer(Tokenizer, options.StopStrings),
-                                 penalties ? new TokenHistory(prompts[i / copies]) : null))
+            .Select(i => new Row(i, new RowDecoder(Tokenizer, prompts[i / copies], options, sampler, stopIds)))
             .ToList();
         int V = _model.Config.VocabSize;
 
@@ -149,27 +143,10 @@ public sealed class Generator
             var finished = new List<int>();
             for (int j = 0; j < rows.Count; j++)
             {
-                var row = rows[j];
-                if (ct.IsCancellationRequested) { Finish(row, StopReason.Cancelled, null, ""); continue; }
-                var span = logits.AsSpan(j * V, V);
-                int id = sampler.Next(span, row.History);
-                float lse = options.LogProbs || options.TopCandidates > 0 ? Sampler.LogSumExp(span) : 0f;
-                var token = new GeneratedToken(id, options.LogProbs ? span[id] - lse : float.NaN,
-                    options.TopCandidates > 0 ? Sampler.TopCandidates(span, options.TopCandidates, lse) : []);
-                row.Sequence.Add(id);
-                row.Generated++;
-                row.History?.Add(id);
-                if (stopIds.Contains(id)) { Finish(row, StopReason.StopToken, token, ""); continue; }
-                var text = row.Streamer.Push(id);
-                if (row.Streamer.Stopped) Finish(row, StopReason.StopString, token, text);
-                else if (row.Generated >= options.MaxNewTokens) Finish(row, StopReason.MaxTokens, token, text);
-                else events.Add((row.Index, new StreamPiece(text, token, null)));
-            }
-
-            void Finish(Row row, StopReason reason, GeneratedToken? token, string text)
-            {
-                events.Add((row.Index, new StreamPiece(text + row.Streamer.Flush(), token, reason)));
-                finished.Add(rows.IndexOf(row));
+                var piece = ct.IsCancellationRequested ? rows[j].Decoder.Stop(StopReason.Cancelled)
+                    : rows[j].Decoder.Next(logits.AsSpan(j * V, V));
+                events.Add((rows[j].Index, piece));
+                if (piece.Stop is not null) finished.Add(j);
             }
 
             if (finished.Count == rows.Count) { yield return events; yield break; }
@@ -184,15 +161,15 @@ public sealed class Generator
             {
                 if (options.Overflow == ContextOverflow.Stop)
                 {
-                    foreach (var row in rows) events.Add((row.Index, new StreamPiece(row.Streamer.Flush(), null, StopReason.ContextFull)));
+                    foreach (var row in rows) events.Add((row.Index, row.Decoder.Stop(StopReason.ContextFull)));
                     yield return events;
                     yield break;
                 }
-                logits = state.Prefill(rows.Select(r => Window(r.Sequence.ToArray(), ContextLength * 3 / 4)).ToList(), 1);
+                logits = state.Prefill(rows.Select(r => Window(r.Decoder.Sequence.ToArray(), ContextLength * 3 / 4)).ToList(), 1);
             }
             else
             {
-                logits = state.Decode(rows.Select(r => (long)r.Sequence[^1]).ToArray());
+                logits = state.Decode(rows.Select(r => (long)r.Decoder.Sequence[^1]).ToArray());
             }
             yield return events;
         }
@@ -203,6 +180,19 @@ public sealed class Generator
     {
         int max = limit ?? ContextLength;
         return tokens.Length <= max ? tokens : tokens[^max..];
+    }
+
+    /// <summary>Copies logits (…, V) into <paramref name="into"/> (resized when needed), refusing non-finite values.</summary>
+    internal static void CopyLogits(Tensor logits, ref float[] into, ScalarType precision)
+    {
+        var cpu = logits.device_type == DeviceType.CPU ? logits.contiguous() : logits.cpu();
+        int n = (int)cpu.numel();
+        if (into.Length != n) into = new float[n];
+        MemoryMarshal.Cast<byte, float>(cpu.bytes).CopyTo(into); // ~0.2 µs; the element accessor takes ~50 µs
+        foreach (var v in into)
+            if (!float.IsFinite(v))
+                throw new SharpLmException("the model produced a non-finite logit (NaN or ∞)" + (precision == ScalarType.Float16
+                    ? ": its activations overflow fp16, generate in fp32 instead" : ": the checkpoint's weights are broken"));
     }
 
     /// <summary>The cache, the key mask for left-padded rows, and the forward passes of one generation call.</summary>
@@ -287,17 +277,7 @@ public sealed class Generator
             }
         }
 
-        void CopyLogits(Tensor logits)
-        {
-            var cpu = logits.device_type == DeviceType.CPU ? logits.contiguous() : logits.cpu();
-            int n = (int)cpu.numel();
-            if (_logits.Length != n) _logits = new float[n];
-            MemoryMarshal.Cast<byte, float>(cpu.bytes).CopyTo(_logits); // ~0.2 µs; the element accessor takes ~50 µs
-            foreach (var v in _logits)
-                if (!float.IsFinite(v))
-                    throw new SharpLmException("the model produced a non-finite logit (NaN or ∞)" + (precision == ScalarType.Float16
-                        ? ": its activations overflow fp16, generate in fp32 instead" : ": the checkpoint's weights are broken"));
-        }
+        void CopyLogits(Tensor logits) => Generator.CopyLogits(logits, ref _logits, precision);
 
         public void Dispose()
         {

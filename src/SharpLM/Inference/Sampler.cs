@@ -57,9 +57,10 @@ public sealed class Sampler
         if (rep != 1f)
             foreach (var id in history.Seen)
                 logits[id] = logits[id] > 0 ? logits[id] / rep : logits[id] * rep;
-        if (freq != 0f)
+        float presence = _options.PresencePenalty;
+        if (freq != 0f || presence != 0f)
             foreach (var (id, count) in history.Generated)
-                logits[id] -= freq * count;
+                logits[id] -= freq * count + presence;
     }
 
     /// <summary>Zeroes all but the <paramref name="k"/> largest, then all beyond the nucleus of mass <paramref name="p"/>.</summary>

@@ -9,13 +9,15 @@ namespace SharpLM.Inference;
 /// <param name="MinP">Drop tokens less likely than MinP × the most likely one; 0 keeps all.</param>
 /// <param name="RepetitionPenalty">CTRL-style: logits of tokens already in the context are divided (positive) or multiplied (negative) by it; 1 is off.</param>
 /// <param name="FrequencyPenalty">OpenAI-style: subtracted from a logit once per time the token was already generated; 0 is off.</param>
+/// <param name="PresencePenalty">OpenAI-style: subtracted once from the logit of every token already generated; 0 is off.</param>
 public sealed record SamplingOptions(
     float Temperature = 1f,
     int TopK = 0,
     float TopP = 1f,
     float MinP = 0f,
     float RepetitionPenalty = 1f,
-    float FrequencyPenalty = 0f)
+    float FrequencyPenalty = 0f,
+    float PresencePenalty = 0f)
 {
     public static SamplingOptions Greedy { get; } = new(Temperature: 0f);
 
@@ -30,6 +32,7 @@ public sealed record SamplingOptions(
         SharpLmException.Require(MinP >= 0 && MinP < 1, "--min-p", $"must be in [0, 1) (got {MinP})");
         SharpLmException.Require(RepetitionPenalty > 0 && float.IsFinite(RepetitionPenalty), "--repetition-penalty", $"must be positive (got {RepetitionPenalty})");
         SharpLmException.Require(float.IsFinite(FrequencyPenalty), "--frequency-penalty", $"must be a number (got {FrequencyPenalty})");
+        SharpLmException.Require(float.IsFinite(PresencePenalty), "presence_penalty", $"must be a number (got {PresencePenalty})");
         return this;
     }
 }

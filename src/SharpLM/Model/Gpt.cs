@@ -66,6 +66,16 @@ public sealed class Rotary
         if (cos.dtype != x.dtype) { cos = cos.to_type(x.dtype); sin = sin.to_type(x.dtype); }
         return (x * cos).addcmul_(x.roll(half, -1), sin, 1);                               // (B, H, T, D)
     }
+
+    /// <summary>Rotates x (B, H, 1, D): one token per row, row b at absolute position <paramref name="positions"/>[b].</summary>
+    public Tensor Apply(Tensor x, Tensor positions)
+    {
+        long B = x.shape[0], D = x.shape[3], half = D / 2;
+        var cos = _cos.index_select(0, positions).view(B, 1, 1, D);                        // (B, 1, 1, D)
+        var sin = _sin.index_select(0, positions).view(B, 1, 1, D);
+        if (cos.dtype != x.dtype) { cos = cos.to_type(x.dtype); sin = sin.to_type(x.dtype); }
+        return (x * cos).addcmul_(x.roll(half, -1), sin, 1);                               // (B, H, 1, D)
+    }
 }
 
 /// <summary>Multi-head causal self-attention with optional grouped-query heads and QK-norm.</summary>
@@ -118,6 +128,9 @@ public sealed class Attention : nn.Module
     {
         long B = x.shape[0], T = x.shape[1];
         long start = cache?.Length ?? 0;
+        var rows = cache?.RowPositions; // rows at their own positions (continuous batching): one token each
+        Tensor Rotate(Tensor t) => rows is null ? rope.Apply(t, start) : rope.Apply(t, rows);
+        if (rows is not null) mask ??= cache!.RowMask;
         Tensor q, k, v;
         if (_qkvWeight is not null)
         {
@@ -131,7 +144,7 @@ public sealed class Attention : nn.Module
                 var n = RmsNorm.Normalize(qk, _qkNormWeight, q_norm!.Eps);                       // fp32
                 qk = n.dtype == qk.dtype ? n : n.to_type(qk.dtype);
             }
-            qk = rope.Apply(qk, start);
+            qk = Rotate(qk);
             (q, k) = (qk.narrow(1, 0, _heads), qk.narrow(1, _heads, _kvHeads));                   // (B, H, T, D), (B, K, T, D)
         }
         else
@@ -144,8 +157,8 @@ public sealed class Attention : nn.Module
                 var (qn, kn) = (q_norm.forward(q), k_norm.forward(k));                          // fp32
                 (q, k) = qn.dtype == q.dtype ? (qn, kn) : (qn.to_type(q.dtype), kn.to_type(k.dtype));
             }
-            q = rope.Apply(q, start);
-            k = rope.Apply(k, start);
+            q = Rotate(q);
+            k = Rotate(k);
         }
         if (cache is not null) (k, v) = cache.Append(k, v);                                   // (B, K, S, D)
         if (_kvHeads != _heads)

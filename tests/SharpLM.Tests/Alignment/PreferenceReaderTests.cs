@@ -36,6 +36,23 @@ public class PreferenceReaderTests : IDisposable
     }
 
     [Fact]
+    public void Tie_and_both_bad_votes_are_skipped_and_counted_and_a_tie_with_a_chosen_answer_is_an_error()
+    {
+        var path = Write("votes.jsonl",
+            """
+            {"prompt": [{"role": "user", "content": "Hi?"}], "chosen": "Hello!", "rejected": "Go.", "verdict": "a", "model_a": "x"}
+            {"prompt": [{"role": "user", "content": "Hi?"}], "answer_a": "Hey", "answer_b": "Yo", "verdict": "tie"}
+            {"prompt": [{"role": "user", "content": "Hi?"}], "answer_a": "Hm", "answer_b": "Eh", "verdict": "both_bad"}
+            """);
+        var pair = Assert.Single(PreferenceReader.Read([path], out int undecided));
+        Assert.Equal(("Hello!", "Go."), (pair.Chosen, pair.Rejected));
+        Assert.Equal(2, undecided);
+        var bad = Write("bad.jsonl", """{"prompt": "Hi?", "chosen": "a", "rejected": "b", "verdict": "tie"}""");
+        var e = Assert.Throws<SharpLmException>(() => PreferenceReader.Read([bad]));
+        Assert.StartsWith($"{bad}:1: verdict: 'tie' prefers neither answer", e.Message);
+    }
+
+    [Fact]
     public void Hh_rlhf_transcripts_share_their_prefix_as_the_prompt()
     {
         var path = Write("hh.jsonl",

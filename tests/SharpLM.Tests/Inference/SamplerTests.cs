@@ -48,6 +48,9 @@ public class SamplerTests
         history = new TokenHistory([]);
         history.Add(2);
         Assert.Equal([0, 10, 0], Draws(SamplingOptions.Greedy with { FrequencyPenalty = 1.5f }, 10, history)); // 3 − 1.5 < 2
+        Assert.Equal([0, 10, 0], Draws(SamplingOptions.Greedy with { PresencePenalty = 1.5f }, 10, history));  // 3 − 1.5 < 2
+        history.Add(2);
+        Assert.Equal([0, 0, 10], Draws(SamplingOptions.Greedy with { PresencePenalty = 0.5f }, 10, history));  // once: 3 − 0.5 > 2
     }
 
     [Fact]
