@@ -11,7 +11,10 @@ using static TorchSharp.torch;
 namespace SharpLM.Alignment;
 
 /// <summary>Loss of a batch of pairs (chosen rows then rejected rows in one <see cref="SequenceBatch"/>) and each pair's margin (B).</summary>
-public delegate (Tensor Loss, Tensor Margins) PairLoss(IReadOnlyList<EncodedPair> pairs, SequenceBatch batch);
+public delegate PairTerms PairLoss(IReadOnlyList<EncodedPair> pairs, SequenceBatch batch);
+
+/// <summary>A pair batch's loss, each pair's margin (B), and figures to log (means over the batch, e.g. DPO's log-probabilities).</summary>
+public sealed record PairTerms(Tensor Loss, Tensor Margins, IReadOnlyDictionary<string, double>? Figures = null);
 
 /// <summary>
 /// The loop the reward model and DPO share — they differ only in their loss: seeded pair batches drawn from (seed, step),
@@ -20,7 +23,10 @@ public delegate (Tensor Loss, Tensor Margins) PairLoss(IReadOnlyList<EncodedPair
 /// </summary>
 public sealed class PairTrainer(string stage, IProgress<ProgressUpdate>? progress = null, Action<string>? log = null)
 {
-    /// <summary>Reads, encodes and splits the pairs: a seeded shuffle, then the last <see cref="PreferenceTrainOptions.ValFraction"/> held out.</summary>
+    /// <summary>
+    /// Reads, encodes and splits the pairs by prompt: every pair of a held-out prompt is held out (about
+    /// <see cref="PreferenceTrainOptions.ValFraction"/> of the pairs), so held-out accuracy is measured on prompts never trained on.
+    /// </summary>
     public static (List<EncodedPair> Train, List<EncodedPair> Val) LoadPairs(PreferenceTrainOptions o, ChatTemplate template, Tokenizer tokenizer, int context)
     {
         var pairs = PreferenceReader.Read(o.Data).ToList();
@@ -28,10 +34,20 @@ public sealed class PairTrainer(string stage, IProgress<ProgressUpdate>? progres
         rng.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pairs));
         if (o.MaxPairs is { } max) pairs = pairs.Take(max).ToList();
         if (pairs.Count < 2) throw new SharpLmException($"{string.Join(", ", o.Data)}: need at least 2 preference pairs (one to train, one to hold out)");
-        int val = Math.Clamp((int)Math.Round(pairs.Count * o.ValFraction), 1, pairs.Count - 1);
-        var encoded = pairs.Select(p => EncodedPair.From(p, template, tokenizer, context)).ToList();
-        return (encoded.Take(encoded.Count - val).ToList(), encoded.Skip(encoded.Count - val).ToList());
+        int target = Math.Clamp((int)Math.Round(pairs.Count * o.ValFraction), 1, pairs.Count - 1);
+        var heldPrompts = new HashSet<string>();
+        int held = 0;
+        foreach (var group in pairs.GroupBy(PromptKey).Reverse()) // groups in the shuffled order of their first pair, taken from the end
+        {
+            if (held >= target || held + group.Count() > pairs.Count - 1) continue;
+            heldPrompts.Add(group.Key);
+            held += group.Count();
+        }
+        var encoded = pairs.Select(p => (Val: heldPrompts.Contains(PromptKey(p)), Pair: EncodedPair.From(p, template, tokenizer, context))).ToList();
+        return ([.. encoded.Where(e => !e.Val).Select(e => e.Pair)], [.. encoded.Where(e => e.Val).Select(e => e.Pair)]);
     }
+
+    static string PromptKey(PreferencePair p) => string.Join("\u0001", p.Prompt.Select(m => m.Role + "\u0002" + m.Content));
 
     /// <summary>Indices of the pairs of 0-based <paramref name="step"/>: a function of (seed, step) only, so a resumed run draws the same.</summary>
     public static int[] BatchIndices(int count, int batchSize, long seed, long step)
@@ -52,7 +68,8 @@ public sealed class PairTrainer(string stage, IProgress<ProgressUpdate>? progres
         {
             using var scope = NewDisposeScope();
             using var batch = EncodedPair.Batch(chunk, device);
-            var (l, m) = loss(chunk, batch);
+            var terms = loss(chunk, batch);
+            var (l, m) = (terms.Loss, terms.Margins);
             lossSum += l.item<float>() * chunk.Length;
             var margins = m.cpu().data<float>().ToArray();
             wins += margins.Count(x => x > 0);
@@ -104,20 +121,24 @@ public sealed class PairTrainer(string stage, IProgress<ProgressUpdate>? progres
         {
             var pairs = BatchIndices(train.Count, o.BatchSize, o.Seed, step).Select(i => train[i]).ToList();
             double accuracy = 0, margin = 0;
+            IReadOnlyDictionary<string, double>? figures = null;
             var result = runner.Step(step, 1, _ =>
             {
                 var batch = EncodedPair.Batch(pairs, device);
-                var (l, m) = loss(pairs, batch);
-                accuracy = m.gt(0).to_type(ScalarType.Float32).mean().item<float>();
-                margin = m.mean().item<float>();
-                return l;
+                var terms = loss(pairs, batch);
+                accuracy = terms.Margins.gt(0).to_type(ScalarType.Float32).mean().item<float>();
+                margin = terms.Margins.mean().item<float>();
+                figures = terms.Figures;
+                return terms.Loss;
             });
             if (!result.IsFinite) throw new SharpLmException($"loss became {result.Loss} at step {step + 1}: training diverged (try a lower --lr)");
             state = state with { Step = step + 1, DataPosition = step + 1, TokensSeen = state.TokensSeen + pairs.Sum(p => p.Chosen.Prompt.Length + p.Chosen.Response.Length + p.Rejected.Prompt.Length + p.Rejected.Response.Length) };
-            metrics.Append("train", step + 1, new Dictionary<string, JsonNode?>
+            var row = new Dictionary<string, JsonNode?>
             {
                 ["loss"] = result.Loss, ["accuracy"] = accuracy, ["margin"] = margin, ["lr"] = result.Lr, ["grad_norm"] = result.GradNorm,
-            });
+            };
+            foreach (var (key, value) in figures ?? new Dictionary<string, double>()) row[key] = value;
+            metrics.Append("train", step + 1, row);
             progress?.Report(new ProgressUpdate(stage, step + 1, o.Steps, "steps", Line($"loss {result.Loss:F4} acc {accuracy:P0} margin {margin:F3}")));
             bool timeUp = o.TimeLimitSeconds is { } limit && state.ElapsedSeconds + clock.Elapsed.TotalSeconds >= limit;
             if ((step + 1) % o.EvalEvery == 0 || step + 1 == o.Steps || timeUp)

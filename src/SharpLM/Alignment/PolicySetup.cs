@@ -14,8 +14,10 @@ namespace SharpLM.Alignment;
 /// </summary>
 public sealed class PolicySetup : IDisposable
 {
-    PolicySetup(LoadedModel policy, LoadedModel reference, ChatTemplate template, IReadOnlyList<PromptRecord> prompts, IRewardFunction reward, Device device)
+    PolicySetup(LoadedModel policy, LoadedModel reference, ChatTemplate template, IReadOnlyList<PromptRecord> prompts, IRewardFunction reward, Device device,
+        IReadOnlyDictionary<string, string>? kinds)
     {
+        _kinds = kinds;
         Loaded = policy;
         Reference = reference.Model;
         _reference = reference;
@@ -26,6 +28,11 @@ public sealed class PolicySetup : IDisposable
     }
 
     readonly LoadedModel _reference;
+    readonly IReadOnlyDictionary<string, string>? _kinds;
+
+    /// <summary>Each prompt's kind (from <see cref="RlOptions.PromptKinds"/> or a world reward), null where unknown.</summary>
+    public IReadOnlyList<string?> KindsOf(IReadOnlyList<PromptRecord> prompts) =>
+        [.. prompts.Select(p => _kinds is not null && _kinds.TryGetValue(p.Prompt[^1].Content, out var k) ? k : null)];
 
     public LoadedModel Loaded { get; }
     public Gpt Policy => Loaded.Model;
@@ -48,8 +55,19 @@ public sealed class PolicySetup : IDisposable
         foreach (var p in reference.Model.parameters()) p.requires_grad = false;
         var template = ChatTemplate.TryLoad(dir, policy.Tokenizer) ?? new ChatTemplate(policy.Tokenizer);
         manual_seed(o.Seed);
-        return new PolicySetup(policy, reference, template, prompts, reward, device);
+        var items = o.PromptKinds is { } path ? Data.World.WorldExport.ReadItems(path) : (reward as WorldCheckerReward)?.Items;
+        var kinds = items?.GroupBy(i => i.Prompt).ToDictionary(g => g.Key, g => KindGroup(g.First().Kind));
+        return new PolicySetup(policy, reference, template, prompts, reward, device, kinds);
     }
+
+    /// <summary>The kind a chart shows: facts, unknown lands, harmful and harmless requests.</summary>
+    public static string KindGroup(Data.World.EvalKind kind) => kind switch
+    {
+        Data.World.EvalKind.Harmful => "harmful",
+        Data.World.EvalKind.Harmless => "harmless",
+        Data.World.EvalKind.Unknown => "unknown",
+        _ => "fact",
+    };
 
     /// <summary>The prompts of iteration <paramref name="step"/>: a function of (seed, step), so a resumed run draws the same.</summary>
     public List<PromptRecord> PromptsFor(RlOptions o, long step) =>

@@ -25,4 +25,30 @@ public static class RewardChart
         plot.ShowLegend();
         Core.AtomicFile.WriteAllBytes(pngPath, plot.GetImageBytes(900, 500, ImageFormat.Png));
     }
+
+    /// <summary>The per-kind figures of an RL run (rows "by_kind" of metrics.jsonl) in <see cref="ByKindFiles"/>: one line per prompt kind.</summary>
+    public static void RenderByKind(MetricsLog metrics, string dir, string stage)
+    {
+        var rows = metrics.Read().Where(r => r["kind"]?.GetValue<string>() == "by_kind").ToList();
+        if (rows.Count == 0) return;
+        foreach (var (key, file) in ByKindFiles)
+        {
+            var plot = new Plot();
+            foreach (var group in rows.GroupBy(r => r["prompt_kind"]!.GetValue<string>()))
+            {
+                var line = plot.Add.ScatterLine(group.Select(r => (double)r["step"]!.GetValue<long>()).ToArray(),
+                    group.Select(r => r[key]!.GetValue<double>()).ToArray());
+                line.LegendText = group.Key;
+            }
+            plot.Title($"{stage}: {key.Replace('_', ' ')} per prompt kind");
+            plot.XLabel("iteration");
+            plot.YLabel(key.Replace('_', ' '));
+            plot.ShowLegend();
+            Core.AtomicFile.WriteAllBytes(Path.Combine(dir, file), plot.GetImageBytes(900, 450, ImageFormat.Png));
+        }
+    }
+
+    /// <summary>The per-kind charts: metric key and file name.</summary>
+    public static readonly IReadOnlyList<(string Key, string File)> ByKindFiles =
+        [("reward", "kind_reward.png"), ("kl", "kind_kl.png"), ("entropy", "kind_entropy.png"), ("response_length", "kind_length.png")];
 }
