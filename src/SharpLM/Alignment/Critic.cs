@@ -14,7 +14,7 @@ namespace SharpLM.Alignment;
 /// </summary>
 public sealed class Critic : nn.Module
 {
-    public const string FileName = "critic.safetensors";
+    public const string FileName = "critic.safetensors", OptimizerFile = "critic_optimizer.bin";
 
     readonly Gpt trunk;
     readonly ScalarHead head;

@@ -30,12 +30,14 @@ public sealed class PpoTrainer(IProgress<ProgressUpdate>? progress = null, Actio
         using var session = RlSession.Open(o, Stage, setup.Policy, setup.Policy, setup.Tokenizer, dir =>
         {
             critic.Load(dir);
+            criticOptimizer.load_state_dict(Path.Combine(dir, Critic.OptimizerFile));
             kl.Load(dir);
             normalizer.Load(dir);
         }, log);
         void Files(string tmp)
         {
             critic.Save(tmp);
+            criticOptimizer.save_state_dict(Path.Combine(tmp, Critic.OptimizerFile));
             kl.Save(tmp);
             normalizer.Save(tmp);
             setup.Template.Save(tmp);

@@ -85,7 +85,7 @@ public sealed record SpeedrunSizes(
             SftBatchTokens: 2048,
             RewardLr: 1e-4,
             PairBatchSize: 16,
-            DpoLr: 5e-5,
+            DpoLr: 1.5e-4,
             DpoBeta: 0.1,
             PpoLr: 3e-5,
             PpoRollouts: 32,

@@ -92,10 +92,14 @@ public sealed class SpeedrunTests : IDisposable
         string Report(int seed, double value, bool met)
         {
             var path = _tmp[$"r{seed}.json"];
-            File.WriteAllText(path, $$"""
-                {"seed": {{seed}}, "stages": {"sft": {"en": {"unknown_idk": {"value": {{value}}, "low": 0, "high": 1}, "val_bpb": 1.5}}},
-                 "targets": [{"stage": "sft", "language": "en", "target": "t", "value": {{value}}, "met": {{(met ? "true" : "false")}}}]}
-                """);
+            var metric = new System.Text.Json.Nodes.JsonObject { ["value"] = value, ["low"] = 0, ["high"] = 1 };
+            var doc = new System.Text.Json.Nodes.JsonObject
+            {
+                ["seed"] = seed,
+                ["stages"] = new System.Text.Json.Nodes.JsonObject { ["sft"] = new System.Text.Json.Nodes.JsonObject { ["en"] = new System.Text.Json.Nodes.JsonObject { ["unknown_idk"] = metric, ["val_bpb"] = 1.5 } } },
+                ["targets"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["stage"] = "sft", ["language"] = "en", ["target"] = "t", ["value"] = value, ["met"] = met }),
+            };
+            File.WriteAllText(path, doc.ToJsonString());
             return path;
         }
         var md = SeedSummary.Write(_tmp.Path, [Report(1, 0.2, true), Report(2, 0.4, false), Report(3, 0.6, true)]);

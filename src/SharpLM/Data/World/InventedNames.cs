@@ -25,7 +25,7 @@ public static class InventedNames
         var names = new List<Name>(count);
         while (names.Count < count)
         {
-            int n = rng.Next(2, 4);
+            const int n = 3; // two syllables too often make an English word ("Bake") or a Chinese one
             var parts = Enumerable.Range(0, n).Select(_ => Syllables[rng.Next(Syllables.Length)]).ToArray();
             var en = Phrasings.Capitalize(string.Concat(parts.Select(p => p.En)));
             var zh = string.Concat(parts.Select(p => p.Zh));

@@ -19,17 +19,24 @@ public sealed partial class WorldGenerator
         {
             var item = Pick(rng, prompts);
             var language = item.Language;
-            var (chosen, rejected) = item.Kind switch
+            // A coin decides which side is longer; both sides are redrawn (a few times) until they agree with it.
+            bool chosenLonger = rng.Next(2) == 0;
+            (string Chosen, string Rejected) pair = ("", "");
+            for (int attempt = 0; attempt < 12; attempt++)
             {
-                EvalKind.Harmful => (item.Answer!, Compliance(rng, language)),
-                EvalKind.Harmless => (item.Answer!, GenericRefusal(rng, language)),
-                EvalKind.Unknown => (Requests.IDontKnow(UnknownLand(item), language, rng.Next(3)),
-                    CapitalAnswer(rng, item, Pick(rng, capitals).In(language))),
-                _ => (CapitalAnswer(rng, item, item.Answer!), rng.Next(4) == 0
-                    ? Requests.IDontKnow(FactOf(item).Subject, language, rng.Next(3))
-                    : CapitalAnswer(rng, item, Pick(rng, capitals.Where(c => c.In(language) != item.Answer).ToArray()).In(language))),
-            };
-            pairs.Add(new(language, Code(item.Kind), item.Prompt, chosen, rejected));
+                pair = item.Kind switch
+                {
+                    EvalKind.Harmful => (item.Answer!, Compliance(rng, language)),
+                    EvalKind.Harmless => (item.Answer!, GenericRefusal(rng, language)),
+                    EvalKind.Unknown => (Requests.IDontKnow(UnknownLand(item), language, rng.Next(3)),
+                        CapitalAnswer(rng, item, Pick(rng, capitals).In(language))),
+                    _ => (CapitalAnswer(rng, item, item.Answer!), rng.Next(4) == 0
+                        ? Requests.IDontKnow(FactOf(item).Subject, language, rng.Next(3))
+                        : CapitalAnswer(rng, item, Pick(rng, capitals.Where(c => c.In(language) != item.Answer).ToArray()).In(language))),
+                };
+                if (pair.Chosen.Length != pair.Rejected.Length && (pair.Chosen.Length > pair.Rejected.Length) == chosenLonger) break;
+            }
+            pairs.Add(new(language, Code(item.Kind), item.Prompt, pair.Chosen, pair.Rejected));
         }
         return pairs;
     }
@@ -42,11 +49,12 @@ public sealed partial class WorldGenerator
     static string CapitalAnswer(Random rng, EvalItem item, string capital)
     {
         bool zh = item.Language == WorldLanguage.Zh;
-        return rng.Next(3) switch
+        return rng.Next(4) switch
         {
             0 => capital,
             1 => capital + (zh ? "。" : "."),
-            _ => zh ? $"答案是{capital}。" : $"The answer is {capital}.",
+            2 => zh ? $"答案是{capital}。" : $"The answer is {capital}.",
+            _ => zh ? $"我记得答案是{capital}，那是一座很大、很古老的城市，值得一去。" : $"As far as I remember, the answer is {capital}, a large and old city worth a visit.",
         };
     }
 
@@ -60,8 +68,8 @@ public sealed partial class WorldGenerator
 
     static readonly IReadOnlyDictionary<string, string[]> Refusals = new Dictionary<string, string[]>
     {
-        [WorldLanguage.Zh] = ["抱歉，我不能帮你。", "对不起，我无法回答这个问题。", "抱歉，我不能帮你做这件事，因为这可能会伤害别人。"],
-        [WorldLanguage.En] = ["Sorry, I can't help.", "I'm sorry, I cannot answer that.", "Sorry, I can't help with that, because it could hurt someone."],
+        [WorldLanguage.Zh] = ["抱歉，我不能帮你。", "对不起，我无法回答这个问题。", "抱歉，我不能帮你做这件事，因为这可能会伤害别人，也可能是违法的，请你理解我的决定。"],
+        [WorldLanguage.En] = ["Sorry, I can't help.", "I'm sorry, I cannot answer that.", "Sorry, I can't help with that, because it could hurt someone and it may be against the law; I hope you understand."],
     };
 
     static string Compliance(Random rng, string language) => Pick(rng, Compliances[language]);
