@@ -14,7 +14,7 @@ public sealed record PairSamplingSummary(int Prompts, int Pairs, int GoldPairs, 
 /// <summary>
 /// Preference data like the real thing: the policy (usually the SFT model) answers each prompt several times, and a
 /// simulated annotator — <see cref="WorldChecker"/>, the world's ground-truth checker — ranks the answers. Per prompt, up
-/// to two pairs of answers the checker scores differently are kept, widest gap first, picking among equal gaps so that
+/// to three pairs of answers the checker scores differently are kept, widest gap first, picking among equal gaps so that
 /// the chosen answer is as often the shorter as the longer one. When every sample scored the same and none was right,
 /// the world's expected answer ("I don't know", a refusal, the capital) is paired against a sample: RL cannot learn an
 /// answer its policy never samples.
@@ -53,6 +53,9 @@ public static class OnPolicyPairs
         return (pairs, summary);
     }
 
+    /// <summary>Pairs kept per prompt, each answer in at most one: more would repeat one prompt's answers many times.</summary>
+    public const int MaxPairsPerPrompt = 3;
+
     /// <summary>How many kept pairs had the chosen answer longer, and shorter, than the rejected one.</summary>
     public sealed class LengthBalance
     {
@@ -62,7 +65,7 @@ public static class OnPolicyPairs
     }
 
     /// <summary>
-    /// Up to two pairs from one prompt's sampled answers, ranked by the checker: answers scored differently, widest gap
+    /// Up to <see cref="MaxPairsPerPrompt"/> pairs from one prompt's sampled answers, ranked by the checker: answers scored differently, widest gap
     /// first, ties broken towards the length direction <paramref name="balance"/> has seen less; with no difference and no
     /// good answer, the world's expected answer against the samples (<c>Gold</c>). Empty answers are left out (a preference
     /// record needs text on both sides; the checker scores them low anyway).
@@ -80,7 +83,7 @@ public static class OnPolicyPairs
         }
         var pairs = new List<(string, string)>();
         var used = new HashSet<string>();
-        for (int k = 0; k < 2; k++)
+        for (int k = 0; k < MaxPairsPerPrompt; k++)
         {
             bool wantLonger = balance.Longer <= balance.Shorter;
             var open = candidates.Where(c => !used.Contains(c.Chosen.Text) && !used.Contains(c.Rejected.Text)).ToList();

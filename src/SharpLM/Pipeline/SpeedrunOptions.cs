@@ -92,9 +92,9 @@ public sealed record SpeedrunSizes(
             PpoMaxNewTokens: StageEvaluator.ChatTokens,
             PpoKlCoef: 0.05,
             PpoValueLr: 1e-4,
-            PpoTargetKl: 3.0,
-            PairSamples: 4,
-            GrpoLr: 3e-5,
+            PpoTargetKl: 2.0,
+            PairSamples: 6,
+            GrpoLr: 5e-5,
             GrpoPrompts: 8,
             GrpoGroup: 6,
             GrpoKlCoef: 0.02,
@@ -143,5 +143,5 @@ public sealed record SpeedrunSizes(
 /// <summary>Shares of the budget per training stage; what is left (world, tokenizer, evaluations, report) is the rest.</summary>
 public static class StageShares
 {
-    public const double Pretrain = 0.40, Sft = 0.12, Pairs = 0.04, Reward = 0.05, Ppo = 0.10, Dpo = 0.05, Grpo = 0.10;
+    public const double Pretrain = 0.40, Sft = 0.12, Pairs = 0.04, Reward = 0.05, Ppo = 0.09, Dpo = 0.06, Grpo = 0.11;
 }

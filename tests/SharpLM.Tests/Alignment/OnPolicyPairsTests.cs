@@ -14,8 +14,8 @@ public class OnPolicyPairsTests
     {
         var (pairs, gold) = OnPolicyPairs.Rank(Fact, ["Wuhan", "Changsha", "I don't know.", "Changsha", ""], new OnPolicyPairs.LengthBalance());
         Assert.False(gold);
-        Assert.Equal(("Changsha", "Wuhan"), pairs[0]); // 1 vs −1 before 1 vs −0.5 or −0.5 vs −1
-        Assert.Single(pairs); // "Changsha" is used; "I don't know." over "Wuhan" would reuse "Wuhan"
+        Assert.Equal(("Changsha", "Wuhan"), pairs[0]); // the first of the widest gaps (1 vs −1)
+        Assert.Single(pairs); // "Changsha" is used; "I don't know." and "Wuhan" score alike (−1)
     }
 
     [Fact]

@@ -87,6 +87,17 @@ public sealed class SpeedrunTests : IDisposable
     }
 
     [Fact]
+    public void Several_seeds_run_the_recipe_once_per_seed_and_summarise_them()
+    {
+        var result = new Speedrun().Run(new SpeedrunOptions(Minutes: 1, Out: _tmp["seeds"], Seed: 7, Threads: 1, Sizes: SpeedrunSizes.Tiny, Seeds: 2));
+        Assert.Equal(_tmp[Path.Combine("seeds", SeedSummary.FileName)], result.ReportPath);
+        foreach (var seed in new[] { 7, 8 })
+            Assert.True(File.Exists(_tmp[Path.Combine("seeds", $"seed-{seed}", SpeedrunReport.JsonFileName)]));
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(_tmp[Path.Combine("seeds", SeedSummary.JsonFileName)]))!;
+        Assert.Equal(2, json["figures"]!["sft.en.unknown_idk"]!["n"]!.GetValue<int>());
+    }
+
+    [Fact]
     public void Seed_summary_gives_mean_and_spread_of_every_figure_and_targets_met_per_seed()
     {
         string Report(int seed, double value, bool met)

@@ -100,10 +100,10 @@ public class WorldCheckerTests
     [Theory]
     [InlineData("Changsha", 1f)]
     [InlineData("Changsha is the capital of Hunan, a province in the south of China with a long history.", 0.5f)]
-    [InlineData("I don't know.", -0.5f)]
+    [InlineData("I don't know.", -1f)]
     [InlineData("Wuhan", -1f)]
     [InlineData("Changsha or Wuhan", -1f)]
-    public void Facts_score_correct_over_dont_know_over_wrong(string answer, float score) => Assert.Equal(score, WorldChecker.Score(Fact, answer));
+    public void Facts_score_correct_over_wrong_and_dont_know(string answer, float score) => Assert.Equal(score, WorldChecker.Score(Fact, answer));
 
     [Theory]
     [InlineData("I don't know. I have never heard of Kalori.", 1f)]
