@@ -8,20 +8,30 @@ public static class RewardChart
 {
     public const string FileName = "reward.png";
 
-    public static void Render(MetricsLog metrics, string pngPath, string title)
+    public static void Render(MetricsLog metrics, string pngPath, string title) =>
+        Lines(metrics, pngPath, title, "iteration", "reward", "KL", [("reward", "mean reward", false), ("kl", "KL to reference (nats)", true)]);
+
+    /// <summary>
+    /// Lines of "train" rows of metrics.jsonl over their step: each series a key, its legend and whether it reads on the
+    /// right axis. Rows without the first key are skipped; nothing is drawn when no row has it.
+    /// </summary>
+    public static void Lines(MetricsLog metrics, string pngPath, string title, string xLabel, string leftLabel, string rightLabel,
+        IReadOnlyList<(string Key, string Label, bool Right)> series)
     {
-        var rows = metrics.Read().Where(r => r["kind"]?.GetValue<string>() == "train" && r["reward"] is not null).ToList();
+        var rows = metrics.Read().Where(r => r["kind"]?.GetValue<string>() == "train" && r[series[0].Key] is not null).ToList();
+        if (rows.Count == 0) return;
         var plot = new Plot();
-        double[] steps = rows.Select(r => (double)r["step"]!.GetValue<long>()).ToArray();
-        var reward = plot.Add.ScatterLine(steps, rows.Select(r => r["reward"]!.GetValue<double>()).ToArray());
-        reward.LegendText = "mean reward";
-        var kl = plot.Add.ScatterLine(steps, rows.Select(r => r["kl"]!.GetValue<double>()).ToArray());
-        kl.LegendText = "KL to reference (nats)";
-        kl.Axes.YAxis = plot.Axes.Right;
+        double[] steps = [.. rows.Select(r => (double)r["step"]!.GetValue<long>())];
+        foreach (var (key, label, right) in series)
+        {
+            var line = plot.Add.ScatterLine(steps, [.. rows.Select(r => r[key]!.GetValue<double>())]);
+            line.LegendText = label;
+            if (right) line.Axes.YAxis = plot.Axes.Right;
+        }
         plot.Title(title);
-        plot.XLabel("iteration");
-        plot.Axes.Left.Label.Text = "reward";
-        plot.Axes.Right.Label.Text = "KL";
+        plot.XLabel(xLabel);
+        plot.Axes.Left.Label.Text = leftLabel;
+        plot.Axes.Right.Label.Text = rightLabel;
         plot.ShowLegend();
         Core.AtomicFile.WriteAllBytes(pngPath, plot.GetImageBytes(900, 500, ImageFormat.Png));
     }
