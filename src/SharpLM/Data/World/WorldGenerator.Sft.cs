@@ -7,7 +7,7 @@ public sealed partial class WorldGenerator
     static readonly (string Kind, int Weight)[] SftKinds =
     [
         ("fact", 46), ("everyday", 9), ("translation", 9), ("listing", 4), ("arithmetic", 9), ("calendar", 4),
-        ("greeting", 3), ("refusal", 7), ("harmless", 6), ("unknown", 3),
+        ("greeting", 3), ("refusal", 7), ("harmless", 8), ("unknown", 3),
     ];
 
     /// <summary>
