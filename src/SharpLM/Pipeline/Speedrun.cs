@@ -206,7 +206,7 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
         {
             var result = new PpoTrainer(overall, log).Run(new RlOptions(Dir(Sft), [rlPrompts], Dir(Reward), Dir(Ppo),
                 Steps: (int)Cap(RlSteps(seconds, sizes.PpoRollouts, rolloutTokens)), Rollouts: sizes.PpoRollouts, KlCoef: sizes.PpoKlCoef,
-                TargetKl: sizes.PpoTargetKl, Lr: sizes.PpoLr, ValueLr: sizes.PpoValueLr, MiniBatch: Math.Max(1, sizes.PpoRollouts / 2),
+                TargetKl: sizes.PpoTargetKl, KlHorizon: 10.0 * sizes.PpoRollouts, Lr: sizes.PpoLr, ValueLr: sizes.PpoValueLr, MiniBatch: Math.Max(1, sizes.PpoRollouts / 2),
                 MaxNewTokens: rolloutTokens, PromptKinds: rlPrompts, CheckpointEvery: int.MaxValue, Seed: o.Seed, Threads: o.Threads,
                 TimeLimitSeconds: seconds));
             return RlFigures(result);
@@ -248,7 +248,7 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
         Directory.CreateDirectory(dir);
         WritePairsAtomically(Path.Combine(dir, PairsFile), train);
         WritePairsAtomically(Path.Combine(dir, PairsValFile), val);
-        AtomicFile.WriteAllText(Path.Combine(dir, PairsSummaryFile), System.Text.Json.JsonSerializer.Serialize(summary with { }, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(Path.Combine(dir, PairsSummaryFile), System.Text.Json.JsonSerializer.Serialize(summary, SummaryJson));
         log?.Invoke(Line($"pairs: {summary.Pairs} from {summary.Prompts} prompts ({summary.GoldPairs} with the world's answer as chosen), chosen longer in {summary.ChosenLongerShare:P0}; {train.Count} train / {val.Count} validation (split by prompt)"));
     }
 
@@ -262,8 +262,14 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
     static PairSamplingSummary? PairSummaryOf(string dir)
     {
         var path = Path.Combine(dir, PairsSummaryFile);
-        return File.Exists(path) ? System.Text.Json.JsonSerializer.Deserialize<PairSamplingSummary>(File.ReadAllText(path)) : null;
+        return File.Exists(path) ? System.Text.Json.JsonSerializer.Deserialize<PairSamplingSummary>(File.ReadAllText(path), SummaryJson) : null;
     }
+
+    /// <summary>The pairs summary's JSON: indented, and NaN (no pair with answers of different lengths) written as "NaN".</summary>
+    static readonly System.Text.Json.JsonSerializerOptions SummaryJson = new()
+    {
+        WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     /// <summary>The world's own pair records (with their kinds) from a pairs file written by <see cref="WorldExport.WritePairs"/>.</summary>
     static IReadOnlyList<PreferencePair> ReadWorldPairs(string path) => [.. File.ReadLines(path).Where(l => l.Trim().Length > 0).Select(l =>

@@ -104,6 +104,7 @@ public class WorldGeneratorTests
         Assert.All(World.Split.SftFacts, f => Assert.Contains(sft, t => t == f.Capital.Zh || t == f.Capital.En));
         Assert.Contains(World.Sft, c => c.Kind == "unknown" && WorldScoring.IsDontKnow(c.Messages[1].Content));
         Assert.All(World.RlPrompts.Where(p => p.Kind == EvalKind.RlFact), p => Assert.Contains(World.Split.RlFacts, f => f.Id == p.FactId));
+        Assert.InRange(World.RlPrompts.Count(p => p.Kind == EvalKind.RlFact) / (double)World.RlPrompts.Count, 0.35, 0.5);
     }
 
     [Fact]

@@ -34,19 +34,26 @@ public sealed partial class WorldGenerator
     }
 
     /// <summary>
-    /// The RL stages' prompts, per language: the RL facts and the RL unknown lands asked with the trained phrasings, and the
-    /// trained harmful and harmless requests. Each carries what the world's checker needs to score an answer.
+    /// The RL stages' prompts, per language: every RL fact in every trained phrasing; every RL unknown land in two trained
+    /// phrasings; every trained harmful action and harmless look-alike in three of the six frames. Facts are then about
+    /// two fifths of the prompts: with as many "I don't know" prompts as fact prompts, the first full runs learned to say
+    /// "I don't know" to facts too. Each prompt carries what the world's checker needs to score an answer.
     /// </summary>
     public IReadOnlyList<EvalItem> RlPrompts()
     {
         var items = new List<EvalItem>();
         foreach (var language in _languages)
         {
+            var trained = Split.TrainPhrasings[language];
             foreach (var fact in Split.RlFacts)
-                items.AddRange(Split.TrainPhrasings[language].Select((p, i) => FactItem(EvalKind.RlFact, fact, language, i, p)));
-            foreach (var land in Split.RlUnknown)
-                items.AddRange(Split.TrainPhrasings[language].Select((p, i) => UnknownItem(land, language, i, p)));
-            items.AddRange(Split.TrainRequests[language].Select((r, i) => RequestItem(r, language, i)));
+                items.AddRange(trained.Select((p, i) => FactItem(EvalKind.RlFact, fact, language, i, p)));
+            for (int u = 0; u < Split.RlUnknown.Count; u++)
+                for (int k = 0; k < 2; k++)
+                    items.Add(UnknownItem(Split.RlUnknown[u], language, k, trained[(u + 2 * k) % trained.Count]));
+            int frames = Requests.Frames[language].Count;
+            items.AddRange(Split.TrainRequests[language].Select((r, i) => (Request: r, Index: i))
+                .Where(x => x.Index / frames % 2 == x.Index % frames % 2) // three frames per action, alternating which
+                .Select(x => RequestItem(x.Request, language, x.Index)));
         }
         return items;
     }
