@@ -24,9 +24,11 @@ public static class WorldCommand
         var chars = new Option<long>("--chars") { Description = "target size of the pretraining text in characters", DefaultValueFactory = _ => defaults.PretrainChars };
         var sft = new Option<int>("--sft") { Description = "number of SFT conversations", DefaultValueFactory = _ => defaults.SftConversations };
         var preferences = new Option<int>("--preferences") { Description = "number of preference pairs", DefaultValueFactory = _ => defaults.PreferencePairs };
+        var policy = new Option<string?>("--policy") { Description = "a model (usually SFT) whose sampled answers to the RL prompts the world's checker ranks into preference_onpolicy.jsonl" };
+        var samples = new Option<int>("--samples") { Description = "answers sampled per RL prompt with --policy", DefaultValueFactory = _ => 4 };
         var json = CommonOptions.Json();
-        var command = new Command("export", "Write pretrain.jsonl/.txt, sft.jsonl, preference.jsonl, eval.jsonl and split.json to a folder")
-            { outDir, seed, chars, sft, preferences, json };
+        var command = new Command("export", "Write pretrain.jsonl/.txt, sft.jsonl, preference.jsonl, eval.jsonl, rl_prompts.jsonl and split.json to a folder")
+            { outDir, seed, chars, sft, preferences, policy, samples, json };
         CliRunner.SetHandler(command, parse =>
         {
             long s = parse.GetValue(seed);
@@ -36,7 +38,16 @@ public static class WorldCommand
                 Seed = (int)s, PretrainChars = parse.GetValue(chars), SftConversations = parse.GetValue(sft), PreferencePairs = parse.GetValue(preferences),
             };
             var dir = parse.GetValue(outDir)!;
-            var counts = WorldExport.Write(dir, new WorldGenerator(options).Generate());
+            var generated = new WorldGenerator(options).Generate();
+            IReadOnlyList<PreferencePair>? onPolicy = null;
+            if (parse.GetValue(policy) is { } model)
+            {
+                using var loaded = SharpLM.Training.RunFolder.LoadModel(model);
+                var template = SharpLM.Tokenization.ChatTemplate.TryLoad(loaded.Dir, loaded.Tokenizer) ?? new SharpLM.Tokenization.ChatTemplate(loaded.Tokenizer);
+                onPolicy = ProgressDisplay.Run("pairs", progress => SharpLM.Alignment.OnPolicyPairs.Sample(new SharpLM.Inference.Generator(loaded.Model, loaded.Tokenizer),
+                    template, generated.RlPrompts, parse.GetValue(samples), SharpLM.Pipeline.StageEvaluator.ChatTokens, 1f, options.Seed, progress: progress).Pairs);
+            }
+            var counts = WorldExport.Write(dir, generated, onPolicy);
             if (parse.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(counts.Select(c => new { set = c.Set, language = c.Language, items = c.Items, chars = c.Chars })));

@@ -9,8 +9,10 @@ namespace SharpLM.Alignment;
 /// <summary>
 /// Direct preference optimisation: the policy starts as the base (SFT) model, whose log-probabilities of every pair's answers
 /// are computed once up front as the frozen reference (the same numbers a second frozen copy would give, at no extra memory
-/// or per-step cost); the loss is <see cref="PreferenceLosses.Dpo"/> on response tokens only. Held-out implicit-reward
-/// accuracy and margins are logged at every evaluation.
+/// or per-step cost); the loss is <see cref="PreferenceLosses.Dpo"/> on response tokens only, plus
+/// <see cref="PreferenceTrainOptions.NllCoef"/> times the chosen answer's mean token NLL (RPO, Pang et al. 2024), which keeps
+/// the chosen answer likely instead of only pushing the rejected one down. Every step logs the chosen and rejected
+/// log-probabilities and implicit rewards (charted in dpo.png); held-out accuracy and margins at every evaluation.
 /// </summary>
 /// <param name="world">The ranks training together (see <see cref="PairTrainer"/>); null: this process alone.</param>
 public sealed class DpoTrainer(IProgress<ProgressUpdate>? progress = null, Action<string>? log = null, World? world = null)
@@ -30,14 +32,28 @@ public sealed class DpoTrainer(IProgress<ProgressUpdate>? progress = null, Actio
         val = WithReference(val, policy, o.BatchSize, device);
         PairLoss loss = (pairs, batch) =>
         {
+            int n = pairs.Count;
             var logp = batch.ResponseLogProb(policy.forward(batch.Ids));                        // (2B)
             var refChosen = tensor(pairs.Select(p => p.RefChosen).ToArray(), device: device);   // (B)
             var refRejected = tensor(pairs.Select(p => p.RefRejected).ToArray(), device: device);
-            var terms = PreferenceLosses.Dpo(logp.narrow(0, 0, pairs.Count), logp.narrow(0, pairs.Count, pairs.Count), refChosen, refRejected, o.Beta);
-            return (terms.Loss, terms.ChosenRewards - terms.RejectedRewards);
+            var (chosen, rejected) = (logp.narrow(0, 0, n), logp.narrow(0, n, n));
+            var terms = PreferenceLosses.Dpo(chosen, rejected, refChosen, refRejected, o.Beta);
+            var chosenTokens = batch.Mask.narrow(0, 0, n).sum(1).clamp_min(1);                 // (B)
+            var nll = -(chosen / chosenTokens).mean();
+            var figures = new Dictionary<string, double>
+            {
+                ["chosen_logp"] = chosen.mean().item<float>(), ["rejected_logp"] = rejected.mean().item<float>(),
+                ["chosen_reward"] = terms.ChosenRewards.mean().item<float>(), ["rejected_reward"] = terms.RejectedRewards.mean().item<float>(),
+                ["nll"] = nll.item<float>(),
+            };
+            return new PairTerms(o.NllCoef > 0 ? terms.Loss + o.NllCoef * nll : terms.Loss, terms.ChosenRewards - terms.RejectedRewards, figures);
         };
-        return new PairTrainer(Stage, progress, log, world)
+        var result = new PairTrainer(Stage, progress, log, world)
             .Run(o, policy, policy, loaded.Tokenizer, train, val, loss, template.Save, _ => { }, device, precision);
+        if ((world ?? World.Single).IsMain)
+            DpoChart.Render(new MetricsLog(new RunFolder(o.Out).MetricsPath), Path.Combine(o.Out, DpoChart.FileName),
+                $"dpo {Path.GetFileName(Path.GetFullPath(o.Out))}");
+        return result;
     }
 
     /// <summary>The pairs with the reference model's summed response log-probabilities filled in.</summary>

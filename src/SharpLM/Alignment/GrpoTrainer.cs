@@ -33,8 +33,8 @@ public sealed class GrpoTrainer(IProgress<ProgressUpdate>? progress = null, Acti
         Tensor oldLogp, entropy, refLogp;
         using (no_grad())
         {
-            (oldLogp, entropy) = batch.TokenLogProbsAndEntropy(setup.Policy.forward(batch.Ids));    // (B, T−1) each
-            refLogp = batch.TokenLogProbs(setup.Reference.forward(batch.Ids));                     // (B, T−1)
+            (oldLogp, entropy) = batch.TokenLogProbsAndEntropy(setup.Policy.forward(batch.Ids), o.Temperature); // (B, T−1) each
+            refLogp = batch.TokenLogProbs(setup.Reference.forward(batch.Ids), o.Temperature);                   // (B, T−1)
         }
         var advantages = tensor(GroupAdvantages.Normalize(rollouts.Scores, o.Group), device: setup.Device).unsqueeze(1) * mask; // (B, T−1)
         double clipSum = 0, lossSum = 0;
@@ -42,7 +42,7 @@ public sealed class GrpoTrainer(IProgress<ProgressUpdate>? progress = null, Acti
         {
             using var index = tensor(rows, device: setup.Device);
             using var mini = batch.Rows(rows);
-            var logp = mini.TokenLogProbs(setup.Policy.forward(mini.Ids));
+            var logp = mini.TokenLogProbs(setup.Policy.forward(mini.Ids), o.Temperature);
             var policy = PpoLosses.Policy(logp, oldLogp.index_select(0, index), advantages.index_select(0, index), mini.Mask, o.Clip);
             clipSum += policy.ClipFraction.item<float>();
             lossSum += policy.Loss.item<float>();
@@ -50,8 +50,11 @@ public sealed class GrpoTrainer(IProgress<ProgressUpdate>? progress = null, Acti
                 ? policy.Loss + o.KlCoef * PpoLosses.MaskedMean(PpoLosses.KlK3(logp, refLogp.index_select(0, index)), mini.Mask)
                 : policy.Loss;
         });
-        var kl = (PpoLosses.KlK1(oldLogp, refLogp) * mask).sum(1).mean().item<float>();
-        return new RlStep(step + 1, rollouts.Scores.Average(), kl, PpoLosses.MaskedMean(entropy, mask).item<float>(),
-            rollouts.Rows.Average(r => r.Response.Length), clipSum / updates, lossSum / updates, 0, o.KlCoef);
+        var rowKl = (PpoLosses.KlK1(oldLogp, refLogp) * mask).sum(1).cpu().data<float>().ToArray();
+        var rowEntropy = ((entropy * mask).sum(1) / mask.sum(1).clamp_min(1)).cpu().data<float>().ToArray();
+        var lengths = rollouts.Rows.Select(r => r.Response.Length).ToArray();
+        return new RlStep(step + 1, rollouts.Scores.Average(), rowKl.Average(), PpoLosses.MaskedMean(entropy, mask).item<float>(),
+            lengths.Average(), clipSum / updates, lossSum / updates, 0, o.KlCoef,
+            KindAverages.Of(setup.KindsOf(rollouts.Prompts), rollouts.Scores, rowKl, rowEntropy, lengths));
     }
 }

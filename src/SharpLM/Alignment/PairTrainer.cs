@@ -12,7 +12,10 @@ using static TorchSharp.torch;
 namespace SharpLM.Alignment;
 
 /// <summary>Loss of a batch of pairs (chosen rows then rejected rows in one <see cref="SequenceBatch"/>) and each pair's margin (B).</summary>
-public delegate (Tensor Loss, Tensor Margins) PairLoss(IReadOnlyList<EncodedPair> pairs, SequenceBatch batch);
+public delegate PairTerms PairLoss(IReadOnlyList<EncodedPair> pairs, SequenceBatch batch);
+
+/// <summary>A pair batch's loss, each pair's margin (B), and figures to log (means over the batch, e.g. DPO's log-probabilities).</summary>
+public sealed record PairTerms(Tensor Loss, Tensor Margins, IReadOnlyDictionary<string, double>? Figures = null);
 
 /// <summary>
 /// The loop the reward model and DPO share — they differ only in their loss: seeded pair batches drawn from (seed, step),
@@ -26,8 +29,11 @@ public sealed class PairTrainer(string stage, IProgress<ProgressUpdate>? progres
 {
     readonly World _world = world ?? World.Single;
 
-    /// <summary>Reads, encodes and splits the pairs: a seeded shuffle, then the last <see cref="PreferenceTrainOptions.ValFraction"/> held out.</summary>
+    /// <summary>
+    /// Reads, encodes and splits the pairs by prompt: every pair of a held-out prompt is held out (about
+    /// <see cref="PreferenceTrainOptions.ValFraction"/> of the pairs), so held-out accuracy is measured on prompts never trained on.
     /// <paramref name="log"/> gets one line on the pairs that did not fit (see <see cref="PreferenceTrainOptions.OnLong"/>).
+    /// </summary>
     public static (List<EncodedPair> Train, List<EncodedPair> Val) LoadPairs(PreferenceTrainOptions o, ChatTemplate template, Tokenizer tokenizer,
         int context, Action<string>? log = null)
     {
@@ -45,9 +51,19 @@ public sealed class PairTrainer(string stage, IProgress<ProgressUpdate>? progres
         if (o.MaxPairs is { } max) encoded = encoded.Take(max).ToList();
         if (encoded.Count < 2)
             throw new SharpLmException($"{string.Join(", ", o.Data)}: need at least 2 preference pairs (one to train, one to hold out); {counts.Describe("pairs", limit)}");
-        int val = Math.Clamp((int)Math.Round(encoded.Count * o.ValFraction), 1, encoded.Count - 1);
-        return (encoded.Take(encoded.Count - val).ToList(), encoded.Skip(encoded.Count - val).ToList());
+        int target = Math.Clamp((int)Math.Round(encoded.Count * o.ValFraction), 1, encoded.Count - 1);
+        var heldPrompts = new HashSet<string>();
+        int held = 0;
+        foreach (var group in encoded.GroupBy(PromptKey).Reverse()) // groups in the shuffled order of their first pair, taken from the end
+        {
+            if (held >= target || held + group.Count() > encoded.Count - 1) continue;
+            heldPrompts.Add(group.Key);
+            held += group.Count();
+        }
+        return ([.. encoded.Where(e => !heldPrompts.Contains(PromptKey(e)))], [.. encoded.Where(e => heldPrompts.Contains(PromptKey(e)))]);
     }
+
+    static string PromptKey(EncodedPair p) => string.Join(',', p.Chosen.Prompt);
 
     /// <summary>
     /// The compute precision of a preference run (on resume, the one its checkpoint recorded), set on every model given —
@@ -82,7 +98,8 @@ public sealed class PairTrainer(string stage, IProgress<ProgressUpdate>? progres
         {
             using var scope = NewDisposeScope();
             using var batch = EncodedPair.Batch(chunk, device);
-            var (l, m) = loss(chunk, batch);
+            var terms = loss(chunk, batch);
+            var (l, m) = (terms.Loss, terms.Margins);
             lossSum += l.item<float>() * chunk.Length;
             var margins = m.cpu().data<float>().ToArray();
             wins += margins.Count(x => x > 0);
@@ -148,23 +165,29 @@ public sealed class PairTrainer(string stage, IProgress<ProgressUpdate>? progres
         {
             var pairs = BatchIndices(train.Count, o.BatchSize, o.Seed, step).Select(i => train[i]).ToList();
             double accuracy = 0, margin = 0;
+            IReadOnlyDictionary<string, double>? figures = null;
             var result = runner.Step(step, _world.Size, i =>
             {
                 var mine = pairs.GetRange(i * pairsPerRank, pairsPerRank);
                 var batch = EncodedPair.Batch(mine, device);
-                var (l, m) = loss(mine, batch);
-                accuracy = m.gt(0).to_type(ScalarType.Float32).mean().item<float>();
-                margin = m.mean().item<float>();
-                return l;
+                var terms = loss(mine, batch);
+                accuracy = terms.Margins.gt(0).to_type(ScalarType.Float32).mean().item<float>();
+                margin = terms.Margins.mean().item<float>();
+                figures = terms.Figures;
+                return terms.Loss;
             });
             if (_world.IsDistributed) (accuracy, margin) = (_world.Sum(accuracy) / _world.Size, _world.Sum(margin) / _world.Size);
             if (!result.IsFinite) throw new SharpLmException($"loss became {result.Loss} at step {step + 1}: training diverged (try a lower --lr)");
             state = state with { Step = step + 1, DataPosition = step + 1, TokensSeen = state.TokensSeen + pairs.Sum(p => p.Chosen.Prompt.Length + p.Chosen.Response.Length + p.Rejected.Prompt.Length + p.Rejected.Response.Length) };
             if (main)
-                metrics.Append("train", step + 1, new Dictionary<string, JsonNode?>
+            {
+                var row = new Dictionary<string, JsonNode?>
                 {
                     ["loss"] = result.Loss, ["accuracy"] = accuracy, ["margin"] = margin, ["lr"] = result.Lr, ["grad_norm"] = result.GradNorm,
-                });
+                };
+                foreach (var (key, value) in figures ?? new Dictionary<string, double>()) row[key] = value;
+                metrics.Append("train", step + 1, row);
+            }
             report?.Report(new ProgressUpdate(stage, step + 1, o.Steps, "steps", Line($"loss {result.Loss:F4} acc {accuracy:P0} margin {margin:F3}")));
             bool timeUp = o.TimeLimitSeconds is { } limit && _world.Any(state.ElapsedSeconds + clock.Elapsed.TotalSeconds >= limit);
             if (((step + 1) % o.EvalEvery == 0 || step + 1 == o.Steps || timeUp) && main)

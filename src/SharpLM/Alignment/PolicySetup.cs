@@ -14,8 +14,10 @@ namespace SharpLM.Alignment;
 /// </summary>
 public sealed class PolicySetup : IDisposable
 {
-    PolicySetup(LoadedModel policy, LoadedModel reference, ChatTemplate template, IReadOnlyList<PromptRecord> prompts, IRewardFunction reward, Device device)
+    PolicySetup(LoadedModel policy, LoadedModel reference, ChatTemplate template, IReadOnlyList<PromptRecord> prompts, IRewardFunction reward, Device device,
+        IReadOnlyDictionary<string, string>? kinds)
     {
+        _kinds = kinds;
         Loaded = policy;
         Reference = reference.Model;
         _reference = reference;
@@ -26,6 +28,11 @@ public sealed class PolicySetup : IDisposable
     }
 
     readonly LoadedModel _reference;
+    readonly IReadOnlyDictionary<string, string>? _kinds;
+
+    /// <summary>Each prompt's kind (from <see cref="RlOptions.PromptKinds"/> or a world reward), null where unknown.</summary>
+    public IReadOnlyList<string?> KindsOf(IReadOnlyList<PromptRecord> prompts) =>
+        [.. prompts.Select(p => _kinds is not null && _kinds.TryGetValue(p.Prompt[^1].Content, out var k) ? k : null)];
 
     public LoadedModel Loaded { get; }
     public Gpt Policy => Loaded.Model;
@@ -58,7 +65,9 @@ public sealed class PolicySetup : IDisposable
         var precision = ComputePrecision.Agree(world ?? Distributed.World.Single, ComputePrecision.ForRun(o.Precision,
             latest is null ? null : TrainerState.Load(latest), policy.Config, o.Rollouts * policy.Config.ContextLength, o.Threads));
         policy.Model.ComputeType = reference.Model.ComputeType = precision.Type;
-        return new PolicySetup(policy, reference, template, prompts, reward, device) { Precision = precision, PromptFitLine = fit };
+        var items = o.PromptKinds is { } path ? Data.World.WorldExport.ReadItems(path) : (reward as WorldCheckerReward)?.Items;
+        var kinds = items?.GroupBy(i => i.Prompt).ToDictionary(g => g.Key, g => KindGroup(g.First().Kind));
+        return new PolicySetup(policy, reference, template, prompts, reward, device, kinds) { Precision = precision, PromptFitLine = fit };
     }
 
     /// <summary>One line on the malformed records skipped and how the prompts fitted their limit, e.g. "skipped 14 of 7,473 prompts longer than 192 tokens".</summary>
@@ -77,6 +86,15 @@ public sealed class PolicySetup : IDisposable
         if (fitted.Count == 0) throw new SharpLmException($"{string.Join(", ", o.Prompts)}: no prompt fits: {line}");
         return (fitted, line);
     }
+
+    /// <summary>The kind a chart shows: facts, unknown lands, harmful and harmless requests.</summary>
+    public static string KindGroup(Data.World.EvalKind kind) => kind switch
+    {
+        Data.World.EvalKind.Harmful => "harmful",
+        Data.World.EvalKind.Harmless => "harmless",
+        Data.World.EvalKind.Unknown => "unknown",
+        _ => "fact",
+    };
 
     /// <summary>The prompts of iteration <paramref name="step"/>: a function of (seed, step), so a resumed run draws the same.</summary>
     public List<PromptRecord> PromptsFor(RlOptions o, long step) =>

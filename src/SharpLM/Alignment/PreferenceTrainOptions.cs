@@ -6,6 +6,7 @@ namespace SharpLM.Alignment;
 /// <param name="Out">The run folder to write (model/, checkpoints/, metrics.jsonl, loss.png).</param>
 /// <param name="Steps">Optimizer steps; each draws <paramref name="BatchSize"/> pairs.</param>
 /// <param name="Beta">DPO only: strength of the implicit KL constraint to the reference.</param>
+/// <param name="NllCoef">DPO only: weight of the chosen answer's mean token NLL added to the loss (RPO); 0 is plain DPO.</param>
 /// <param name="ValFraction">Share of pairs held out for accuracy and margin.</param>
 /// <param name="MaxPairs">Use at most this many pairs (after a seeded shuffle); null uses all.</param>
 /// <param name="Precision">auto (bf16 only where measured faster here, see <see cref="Training.ComputePrecision"/>), fp32 or bf16.</param>
@@ -26,6 +27,7 @@ public sealed record PreferenceTrainOptions(
     double WeightDecay = 0.0,
     double GradClip = 1.0,
     double Beta = 0.1,
+    double NllCoef = 1.0,
     double ValFraction = 0.1,
     int? MaxPairs = null,
     int EvalEvery = 50,

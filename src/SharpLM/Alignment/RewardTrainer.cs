@@ -26,7 +26,7 @@ public sealed class RewardTrainer(IProgress<ProgressUpdate>? progress = null, Ac
             var rewards = model.Forward(batch);                                                   // (2B)
             var chosen = rewards.narrow(0, 0, pairs.Count);                                       // (B)
             var rejected = rewards.narrow(0, pairs.Count, pairs.Count);                           // (B)
-            return (PreferenceLosses.BradleyTerry(chosen, rejected), (chosen - rejected).detach());
+            return new PairTerms(PreferenceLosses.BradleyTerry(chosen, rejected), (chosen - rejected).detach());
         };
         return new PairTrainer(RewardModel.Stage, progress, log, world)
             .Run(o, model, model.Trunk, model.Tokenizer, train, val, loss, model.SaveExtras, model.LoadHead, device, precision);

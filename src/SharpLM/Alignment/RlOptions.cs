@@ -11,7 +11,13 @@ namespace SharpLM.Alignment;
 /// <param name="KlCoef">β of the KL penalty to the reference (PPO: per-token reward −β·(log π − log π_ref); GRPO: β·k3 in the loss).</param>
 /// <param name="TargetKl">PPO only: when set, β adapts so the sequence KL approaches this many nats (see <see cref="KlController"/>).</param>
 /// <param name="KlHorizon">PPO only: rollouts over which the adaptive β moves by at most 20%.</param>
-/// <param name="ValueCoef">PPO only: weight of the value loss in the shared-trunk loss.</param>
+/// <param name="ValueLr">PPO only: the critic's learning rate (its own optimizer and parameter group).</param>
+/// <param name="ValueWarmup">PPO only: first iterations that train the critic with the policy frozen.</param>
+/// <param name="ValueGradClip">PPO only: gradient-norm clip of the critic (the policy has <paramref name="GradClip"/>).</param>
+/// <param name="NormalizeRewards">PPO only: scores divided by their running standard deviation and centred on their running
+/// mean, so β has the same meaning whatever the reward's scale.</param>
+/// <param name="NoEndPenalty">PPO only: subtracted (after normalisation) from an answer cut at the token limit.</param>
+/// <param name="PromptKinds">World items (rl_prompts.jsonl) that name each prompt's kind, for per-kind figures and charts.</param>
 /// <param name="SampleEvery">Log one sampled prompt and answer every this many iterations.</param>
 /// <param name="Precision">auto (bf16 only where measured faster here, see <see cref="Training.ComputePrecision"/>), fp32 or bf16.</param>
 /// <param name="TimeLimitSeconds">Stop (checkpointing) once the iterations have run this long, even before <paramref name="Steps"/>.</param>
@@ -35,7 +41,12 @@ public sealed record RlOptions(
     int MiniBatch = 8,
     double Clip = 0.2,
     double ValueClip = 0.2,
-    double ValueCoef = 0.1,
+    double ValueLr = 5e-5,
+    int ValueWarmup = 5,
+    double ValueGradClip = 1.0,
+    bool NormalizeRewards = true,
+    double NoEndPenalty = 1.0,
+    string? PromptKinds = null,
     double Gamma = 1.0,
     double Lambda = 0.95,
     int MaxNewTokens = 64,
@@ -79,6 +90,8 @@ public sealed record RlOptions(
         Core.SharpLmException.Require(Epochs > 0, "--epochs", $"must be positive (got {Epochs})");
         Core.SharpLmException.Require(MiniBatch > 0, "--mini-batch", $"must be positive (got {MiniBatch})");
         Core.SharpLmException.Positive(Clip, "--clip");
+        Core.SharpLmException.Positive(ValueLr, "--value-lr");
+        Core.SharpLmException.Require(ValueWarmup >= 0, "--value-warmup", $"must be 0 or positive (got {ValueWarmup})");
         Core.SharpLmException.Require(MaxNewTokens > 0, "--max-tokens", $"must be positive (got {MaxNewTokens})");
         Core.SharpLmException.Require(CheckpointEvery > 0, "--checkpoint-every", $"must be positive (got {CheckpointEvery})");
         Core.SharpLmException.Require(MaxPromptTokens is null or > 0, "--max-prompt-tokens", $"must be positive (got {MaxPromptTokens})");
@@ -90,7 +103,23 @@ public sealed record RlOptions(
 /// <param name="Kl">Mean over answers of Σ_t (log π − log π_ref): the sampled sequence KL to the reference, in nats.</param>
 /// <param name="ValueLoss">PPO only (0 for GRPO).</param>
 /// <param name="KlCoef">The β in force during the iteration.</param>
-public sealed record RlStep(long Step, double MeanReward, double Kl, double Entropy, double ResponseLength, double ClipFraction, double PolicyLoss, double ValueLoss, double KlCoef);
+/// <param name="ByKind">The same figures per prompt kind, when the prompts' kinds are known.</param>
+public sealed record RlStep(long Step, double MeanReward, double Kl, double Entropy, double ResponseLength, double ClipFraction, double PolicyLoss,
+    double ValueLoss, double KlCoef, IReadOnlyDictionary<string, KindFigures>? ByKind = null);
+
+/// <summary>One prompt kind's mean reward (as scored, before normalisation), KL, entropy and answer length in an iteration.</summary>
+public sealed record KindFigures(double Reward, double Kl, double Entropy, double Length, int Rows);
+
+/// <summary>Per-row figures of an iteration, averaged per kind for <see cref="RlStep.ByKind"/>.</summary>
+public static class KindAverages
+{
+    public static IReadOnlyDictionary<string, KindFigures>? Of(IReadOnlyList<string?> kinds, float[] scores, float[] kl, float[] entropy, int[] lengths)
+    {
+        if (kinds.All(k => k is null)) return null;
+        return Enumerable.Range(0, kinds.Count).Where(i => kinds[i] is not null).GroupBy(i => kinds[i]!).ToDictionary(g => g.Key, g => new KindFigures(
+            g.Average(i => scores[i]), g.Average(i => kl[i]), g.Average(i => entropy[i]), g.Average(i => lengths[i]), g.Count()));
+    }
+}
 
 /// <summary>What an RL run did: every iteration's figures and where the policy is.</summary>
 public sealed record RlResult(string RunDir, string ModelDir, IReadOnlyList<RlStep> History);

@@ -101,6 +101,11 @@ public sealed class RlSession : IDisposable
             ["reward"] = s.MeanReward, ["kl"] = s.Kl, ["entropy"] = s.Entropy, ["response_length"] = s.ResponseLength,
             ["clip_fraction"] = s.ClipFraction, ["loss"] = s.PolicyLoss, ["value_loss"] = s.ValueLoss, ["kl_coef"] = s.KlCoef, ["seconds"] = seconds,
         });
+        foreach (var (kind, f) in s.ByKind ?? new Dictionary<string, KindFigures>())
+            _metrics.Append("by_kind", s.Step, new Dictionary<string, JsonNode?>
+            {
+                ["prompt_kind"] = kind, ["reward"] = f.Reward, ["kl"] = f.Kl, ["entropy"] = f.Entropy, ["response_length"] = f.Length, ["rows"] = f.Rows,
+            });
         bool last = s.Step == _o.Steps || timeUp;
         if (s.Step % _o.SampleEvery == 0 || last)
         {
@@ -111,6 +116,7 @@ public sealed class RlSession : IDisposable
         if (s.Step % _o.CheckpointEvery == 0 || last)
         {
             RewardChart.Render(_metrics, Path.Combine(Run.Root, RewardChart.FileName), $"{_stage} {Path.GetFileName(Path.GetFullPath(Run.Root))}");
+            RewardChart.RenderByKind(_metrics, Run.Root, _stage);
             State = _checkpoints.Save(policy, tokenizer, Optimizer, State with { TorchRngState = TrainerState.CaptureTorchRng() }, null, files);
         }
     }
@@ -180,10 +186,11 @@ public sealed class RlSession : IDisposable
     /// <summary>
     /// <see cref="RlOptions.Epochs"/> passes over <paramref name="rows"/> rollouts in seeded mini-batches, one optimizer step
     /// each through the shared <see cref="StepRunner"/>; <paramref name="loss"/> gets the mini-batch's row indices. Returns the
-    /// number of updates.
+    /// number of updates. <paramref name="runner"/> is another model's (PPO's critic); the policy's by default.
     /// </summary>
-    public int Updates(long step, int rows, Func<long[], Tensor> loss)
+    public int Updates(long step, int rows, Func<long[], Tensor> loss, StepRunner? runner = null)
     {
+        runner ??= Runner;
         int updates = 0;
         for (int epoch = 0; epoch < _o.Epochs; epoch++)
         {
@@ -196,7 +203,7 @@ public sealed class RlSession : IDisposable
                 if (part * _world.Size != chunk.Length)
                     throw new SharpLmException($"a mini-batch of {chunk.Length} rollouts does not divide evenly over {_world.Size} ranks; " +
                                                "choose --rollouts (× --group) and --mini-batch as multiples of the rank count");
-                var result = Runner.Step(step, _world.Size, i => loss(chunk[(i * part)..((i + 1) * part)]));
+                var result = runner.Step(step, _world.Size, i => loss(chunk[(i * part)..((i + 1) * part)]));
                 if (!result.IsFinite)
                     throw new SharpLmException($"{_stage} loss became {result.Loss.ToString(CultureInfo.InvariantCulture)} at iteration {step + 1}: training diverged (try a lower --lr)");
                 updates++;

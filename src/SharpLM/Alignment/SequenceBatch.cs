@@ -53,15 +53,30 @@ public sealed record SequenceBatch(Tensor Ids, Tensor Mask, long[] LastIndex, in
     /// <summary>Each row's final real token (B), for heads that read one state per sequence.</summary>
     public Tensor LastIndexTensor => tensor(LastIndex, device: Ids.device);
 
-    /// <summary>log p(token t+1 | tokens ≤ t) for all positions (B, T−1), from the model's logits (B, T, V).</summary>
-    public Tensor TokenLogProbs(Tensor logits) => Taken(logits.narrow(1, 0, logits.shape[1] - 1).log_softmax(-1));
+    /// <summary>
+    /// log p(token t+1 | tokens ≤ t) for all positions (B, T−1), from the model's logits (B, T, V) divided by
+    /// <paramref name="temperature"/>: the distribution the tokens were sampled from, so that RL's ratios and KL are
+    /// about the policy that acted (a temperature left out makes every ratio wrong whenever it is not 1).
+    /// </summary>
+    public Tensor TokenLogProbs(Tensor logits, double temperature = 1.0) => Taken(Scaled(logits, temperature).log_softmax(-1));
 
-    /// <summary>Log-probabilities of the tokens that follow (B, T−1) and the entropy of each next-token distribution (B, T−1).</summary>
-    public (Tensor LogProbs, Tensor Entropy) TokenLogProbsAndEntropy(Tensor logits)
+    /// <summary>Log-probabilities of the tokens that follow (B, T−1) and the entropy of each next-token distribution (B, T−1),
+    /// at the sampling <paramref name="temperature"/>.</summary>
+    public (Tensor LogProbs, Tensor Entropy) TokenLogProbsAndEntropy(Tensor logits, double temperature = 1.0)
     {
-        var logp = logits.narrow(1, 0, logits.shape[1] - 1).log_softmax(-1);                   // (B, T−1, V)
+        var logp = Scaled(logits, temperature).log_softmax(-1);                                 // (B, T−1, V)
         return (Taken(logp), -(logp.exp() * logp).sum(-1));
     }
+
+    static Tensor Scaled(Tensor logits, double temperature)
+    {
+        var shifted = logits.narrow(1, 0, logits.shape[1] - 1);                                 // (B, T−1, V)
+        return temperature == 1.0 ? shifted : shifted / temperature;
+    }
+
+    /// <summary>Whether each row's answer ended with <paramref name="endId"/> (B); a cut-off answer did not.</summary>
+    public static bool[] Ended(IReadOnlyList<PromptResponse> rows, int endId) =>
+        [.. rows.Select(r => r.Response.Length > 0 && r.Response[^1] == endId)];
 
     Tensor Taken(Tensor logp) => logp.gather(2, Ids.narrow(1, 1, Ids.shape[1] - 1).unsqueeze(-1)).squeeze(-1); // (B, T−1)
 

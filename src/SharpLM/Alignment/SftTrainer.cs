@@ -144,16 +144,31 @@ public sealed class SftTrainer
         for (long step = state.Step; step < totalSteps; step++)
         {
             var rows = epochRows.Batch(step, stepsPerEpoch, sftRows);
+            var replayed = new List<PackedRow>(replayRows);
             if (replay is not null)
             {
                 var rng = new Random(unchecked((int)(settings.Seed * 7919 + step)));
-                for (int k = 0; k < replayRows; k++) rows.Add(replay.Window(rng, rowTokens));
+                for (int k = 0; k < replayRows; k++) replayed.Add(replay.Window(rng, rowTokens));
             }
-            int micro = (rows.Count + microRows - 1) / microRows;
-            var result = runner.Step(step, micro, i =>
+            // Each kind of row is averaged over its own targets, then mixed by the replay fraction: a token mean over both
+            // would weight replay rows (every position a target) far above chat rows (only the answers are targets).
+            double replayWeight = replayed.Count > 0 ? _o.ReplayFraction : 0;
+            var micro = new[] { (Rows: rows, Weight: 1 - replayWeight), (Rows: replayed, Weight: replayWeight) }
+                .Where(g => g.Rows.Count > 0)
+                .SelectMany(g => g.Rows.Chunk(microRows).Select(c => (Rows: c, g.Weight, Targets: Math.Max(1, TargetCount(g.Rows)))))
+                .ToList();
+            // With a time limit the schedule follows the clock too, so the rate decays to 0 at the step that actually runs last.
+            double elapsed = elapsedBefore + clock.Elapsed.TotalSeconds;
+            long scheduleStep = _o.TimeLimitSeconds is { } budget && budget > 0
+                ? Math.Max(step, Math.Min(totalSteps - 1, (long)(elapsed / budget * totalSteps)))
+                : step;
+            var result = runner.Step(scheduleStep, micro.Count, i =>
             {
-                var batch = SftBatch.From(rows.Skip(i * microRows).Take(microRows).ToList(), device);
-                return Gpt.CrossEntropy(batch.Logits(model), batch.Y);
+                using var batch = SftBatch.From(micro[i].Rows, device);
+                var logits = batch.Logits(model);                                                   // (B, T, V)
+                var summed = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]), batch.Y.reshape(-1),
+                    ignore_index: Gpt.IgnoreIndex, reduction: nn.Reduction.Sum);
+                return summed * (micro[i].Weight * micro.Count / micro[i].Targets); // the runner divides by micro.Count
             });
             if (!result.IsFinite) throw new SharpLmException($"step {step}: loss diverged ({result.Loss}); try a lower --lr");
             lastLoss = result.Loss;
@@ -257,6 +272,9 @@ public sealed class SftTrainer
     }
 
     /// <summary>The packed rows of each epoch: the conversations shuffled by (seed, epoch), then packed. One epoch is kept.</summary>
+    /// <summary>Trained targets in <paramref name="rows"/>: positions whose next token is trained.</summary>
+    static int TargetCount(IEnumerable<PackedRow> rows) => rows.Sum(r => r.Mask.Skip(1).Count(m => m != 0));
+
     sealed class EpochRows(List<RenderedConversation> train, int rowTokens, int padId, long seed)
     {
         long _epoch = -1;

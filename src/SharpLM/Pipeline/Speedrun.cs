@@ -16,9 +16,11 @@ public sealed record SpeedrunResult(string Out, IReadOnlyList<StageRecord> Stage
 
 /// <summary>
 /// The whole story in one call, on data the project generates itself: the small world (exported to <c>world/</c>) → a BPE
-/// tokenizer → pretraining (<c>base/</c>) → SFT with replayed pretraining text (<c>sft/</c>) → a reward model
-/// (<c>reward/</c>) → PPO against it (<c>ppo/</c>), plus DPO from the same SFT model (<c>dpo/</c>); every model is
-/// evaluated after its stage, and <c>report.md</c> with charts is written at the end.
+/// tokenizer → pretraining (<c>base/</c>) → SFT with replayed pretraining text (<c>sft/</c>) → on-policy preference pairs
+/// (<c>pairs/</c>: the SFT model's own answers ranked by the world's checker, a simulated annotator) → a reward model
+/// (<c>reward/</c>) → PPO against it (<c>ppo/</c>), DPO on the same pairs (<c>dpo/</c>) and GRPO with the checker as a
+/// verifiable reward (<c>grpo/</c>), all three from the same SFT model; every model is evaluated after its stage, and
+/// <c>report.md</c> with charts and <c>report.json</c> are written at the end.
 /// Each stage has a share of the budget and stops on it. A stage whose folder holds <see cref="StageRecord.FileName"/> and a
 /// verified <c>model/</c> is finished and not redone; an unfinished one is started afresh, so re-running the same command
 /// continues an interrupted run.
@@ -28,10 +30,17 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
     /// <summary>The budget, seed and sizes a speedrun folder was started with.</summary>
     public const string OptionsFile = "speedrun.json";
 
-    public const string World = "world", TokenizerStage = "tokenizer", Base = "base", Sft = "sft", Reward = "reward", Ppo = "ppo", Dpo = "dpo";
+    public const string World = "world", TokenizerStage = "tokenizer", Base = "base", Sft = "sft", Pairs = "pairs", Reward = "reward",
+        Ppo = "ppo", Dpo = "dpo", Grpo = "grpo";
 
     /// <summary>Every stage folder, in the order they run.</summary>
-    public static readonly IReadOnlyList<string> StageFolders = [World, TokenizerStage, Base, Sft, Reward, Ppo, Dpo];
+    public static readonly IReadOnlyList<string> StageFolders = [World, TokenizerStage, Base, Sft, Pairs, Reward, Ppo, Dpo, Grpo];
+
+    /// <summary>The preference stages, compared with SFT in the report.</summary>
+    public static readonly IReadOnlyList<string> RlStages = [Ppo, Dpo, Grpo];
+
+    /// <summary>The on-policy pairs: training (<see cref="PairsFile"/>) and validation split by prompt (<see cref="PairsValFile"/>).</summary>
+    public const string PairsFile = "pairs.jsonl", PairsValFile = "pairs_val.jsonl", PairsSummaryFile = "summary.json";
 
     /// <summary>Chat prompts every evaluated model answers at the end of its stage (the report's sample chats).</summary>
     static readonly string[] ChatPrompts = ["你好！", "将'你好'翻译成英文", "What is the capital of France?", "苹果公司生产什么？"];
@@ -39,9 +48,25 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
     /// <summary>Share of pretraining's time share planned as steps at the timed rate; the rest covers its evaluations and checkpoints.</summary>
     const double PretrainStepShare = 0.9;
 
+    /// <summary>Runs <see cref="SpeedrunOptions.Seeds"/> seeds (each in its own folder, summarised in seeds.md) or one run.</summary>
     public SpeedrunResult Run(SpeedrunOptions options)
     {
         var o = options.Validate();
+        if (o.Seeds == 1) return RunOne(o);
+        var results = new List<SpeedrunResult>();
+        for (int k = 0; k < o.Seeds; k++)
+        {
+            int seed = o.Seed + k;
+            log?.Invoke($"seed {seed} ({k + 1} of {o.Seeds})");
+            results.Add(RunOne(o with { Seed = seed, Seeds = 1, Out = Path.Combine(o.Out, $"seed-{seed}") }));
+        }
+        var summary = SeedSummary.Write(o.Out, results.Select(r => Path.Combine(r.Out, SpeedrunReport.JsonFileName)).ToList());
+        return new SpeedrunResult(Path.GetFullPath(o.Out), [.. results.SelectMany(r => r.Stages)], [.. results.SelectMany(r => r.Skipped)], summary,
+            results.Sum(r => r.Seconds));
+    }
+
+    SpeedrunResult RunOne(SpeedrunOptions o)
+    {
         var sizes = o.SizesOrDefault;
         var clock = Stopwatch.StartNew();
         var overall = new OverallProgress(progress, o.BudgetSeconds, clock);
@@ -58,11 +83,13 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
         if (File.Exists(Path.Combine(worldDir, WorldExport.SplitJson))) skipped.Add(World);
         else WorldExport.Write(worldDir, world);
         string pretrainText = Path.Combine(worldDir, WorldExport.PretrainText);
-        string sftData = Path.Combine(worldDir, WorldExport.SftJsonl), preferences = Path.Combine(worldDir, WorldExport.PreferenceJsonl);
-        var valText = ValidationText(sizes, o.Seed);
-        var evaluator = new StageEvaluator(StageEvaluator.Limit(world.Evaluation, sizes.EvalItemsPerKind), valText, SeedProbeTexts.CountryQuestion(world.Split));
-        var harmful = world.Split.HeldOutHarmful.Values.Select(h => h[0].Request);
-        string[] chatPrompts = [.. ChatPrompts, .. harmful];
+        string sftData = Path.Combine(worldDir, WorldExport.SftJsonl), rlPrompts = Path.Combine(worldDir, WorldExport.RlPromptsJsonl);
+        var evaluator = new StageEvaluator(StageEvaluator.Limit(world.Evaluation, sizes.EvalItemsPerKind), ValidationTexts(sizes, o.Seed),
+            SeedProbeTexts.CountryQuestion(world.Split));
+        var harmful = world.Split.HeldOutRequests.Values.Select(h => h.First(r => r.Harmful).Text);
+        var harmless = world.Split.HeldOutRequests.Values.Select(h => h.First(r => !r.Harmful).Text);
+        var unknown = world.Evaluation.Where(e => e.Kind == EvalKind.Unknown).GroupBy(e => e.Language).Select(g => g.First().Prompt);
+        string[] chatPrompts = [.. ChatPrompts, .. harmful, .. harmless, .. unknown];
 
         // 2. Tokenizer.
         overall.Stage(TokenizerStage);
@@ -138,7 +165,7 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
         double tps = Math.Max(1, baseRecord.TokensPerSecond);
         int context = sizes.Shape.Context;
 
-        // 4. SFT with half of every batch replayed pretraining text (the largest single fix) and a moderate rate.
+        // 4. SFT: replay and conversation losses each averaged over their own targets and mixed by the fraction.
         records.Add(Stage(Sft, StageShares.Sft, seconds =>
         {
             long steps = Cap((long)(seconds * tps / sizes.SftBatchTokens));
@@ -151,46 +178,130 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
                 ("retention_loss_after", result.RetentionLossAfter ?? double.NaN), ("planned_steps", steps)), null);
         }));
 
-        // 5. Reward model on the preference pairs; 6. PPO against it; 7. DPO on the same pairs, from the same SFT model.
+        // 5. On-policy pairs: the SFT model's answers to the RL prompts, ranked by the world's checker.
+        overall.Stage(Pairs);
+        var pairsDir = Dir(Pairs);
+        var (pairsFile, pairsValFile) = (Path.Combine(pairsDir, PairsFile), Path.Combine(pairsDir, PairsValFile));
+        if (File.Exists(Path.Combine(pairsDir, PairsSummaryFile))) skipped.Add(Pairs);
+        else SamplePairs(pairsDir, Dir(Sft), world.RlPrompts, sizes, o, StageShares.Pairs * o.BudgetSeconds, overall);
+        var valPairs = Data.PreferenceReader.Read([pairsValFile]).ToList();
+
+        // 6. Reward model on the pairs; 7. PPO against it; 8. DPO on the same pairs; 9. GRPO with the checker; all from SFT.
         long PairSteps(double seconds, double costFactor) => Cap((long)(seconds * tps * costFactor / (sizes.PairBatchSize * 2.0 * Math.Min(context, 48))));
-        PreferenceTrainOptions Pairs(string stage, double seconds, long steps, double lr) => new(Dir(Sft), [preferences], Dir(stage),
+        PreferenceTrainOptions PairOptions(string stage, double seconds, long steps, double lr) => new(Dir(Sft), [pairsFile], Dir(stage),
             Steps: (int)steps, BatchSize: sizes.PairBatchSize, Lr: lr, WarmupSteps: (int)Math.Min(10, steps / 10), Beta: sizes.DpoBeta,
-            ValFraction: Math.Min(0.1, 64.0 / Math.Max(1, sizes.World.PreferencePairs)), // measured before and after, outside the time share
-            EvalEvery: int.MaxValue, Seed: o.Seed, Threads: o.Threads, TimeLimitSeconds: seconds, Precision: stagePrecision);
+            NllCoef: sizes.DpoNllCoef, ValFraction: 0.05, EvalEvery: int.MaxValue, Seed: o.Seed, Threads: o.Threads, TimeLimitSeconds: seconds,
+            Precision: stagePrecision);
         records.Add(Stage(Reward, StageShares.Reward, seconds =>
         {
             long steps = PairSteps(seconds, 0.8);
-            var result = new RewardTrainer(overall, log).Run(Pairs(Reward, seconds, steps, sizes.RewardLr));
-            return (result.Steps, PairFigures(result, steps), null);
+            var result = new RewardTrainer(overall, log).Run(PairOptions(Reward, seconds, steps, sizes.RewardLr));
+            var figures = PairFigures(result, steps).ToDictionary();
+            using (var model = RewardModel.Load(Dir(Reward)))
+                foreach (var (kind, (accuracy, count)) in OnPolicyPairs.RewardAccuracyByKind(model, ReadWorldPairs(pairsValFile)))
+                {
+                    figures["val_accuracy_" + kind] = accuracy;
+                    figures["val_pairs_" + kind] = count;
+                }
+            return (result.Steps, figures, null);
         }, evaluate: false));
-        // An iteration samples, scores, runs the reference and two update epochs: about six passes over rollouts × (prompt + answer)
-        // tokens; generation's token-by-token decoding makes it dearer still, hence the slack. PPO's rate is constant, so this only
-        // sizes the progress bar; the time share ends the stage.
-        long PpoSteps(double seconds) => (long)Math.Ceiling(1.5 * seconds * tps / (6.0 * sizes.PpoRollouts * (24 + sizes.PpoMaxNewTokens)));
+        // An iteration samples, scores, runs the reference, the critic and two update epochs: about eight passes over rollouts ×
+        // (prompt + answer) tokens, plus token-by-token decoding. The rate is constant, so this only sizes the progress bar.
+        long RlSteps(double seconds, int rows, int maxNew) => (long)Math.Ceiling(1.5 * seconds * tps / (8.0 * rows * (24 + maxNew)));
+        int rolloutTokens = Math.Max(sizes.PpoMaxNewTokens, StageEvaluator.ChatTokens); // never shorter than what evaluation allows
         records.Add(Stage(Ppo, StageShares.Ppo, seconds =>
         {
-            var result = new PpoTrainer(overall, log).Run(new RlOptions(Dir(Sft), [preferences], Dir(Reward), Dir(Ppo),
-                Steps: (int)Cap(PpoSteps(seconds)), Rollouts: sizes.PpoRollouts, KlCoef: sizes.PpoKlCoef, Lr: sizes.PpoLr, MiniBatch: sizes.PpoRollouts / 2,
-                MaxNewTokens: sizes.PpoMaxNewTokens, CheckpointEvery: int.MaxValue, Seed: o.Seed, Threads: o.Threads, TimeLimitSeconds: seconds,
-                Precision: stagePrecision));
-            var h = result.History;
-            var history = h.Select(s => new RewardPoint(s.Step, s.MeanReward, s.Kl)).ToList();
-            int k = Math.Max(1, h.Count / 5); // first and last fifth: single iterations are noisy
-            return (h.Count, Figures(("mean_reward_first", h.Take(k).Average(s => s.MeanReward)), ("mean_reward_last", h.TakeLast(k).Average(s => s.MeanReward)),
-                ("kl_last", h.TakeLast(k).Average(s => s.Kl)), ("entropy_last", h.TakeLast(k).Average(s => s.Entropy)),
-                ("response_length_last", h.TakeLast(k).Average(s => s.ResponseLength))), history);
+            var result = new PpoTrainer(overall, log).Run(new RlOptions(Dir(Sft), [rlPrompts], Dir(Reward), Dir(Ppo),
+                Steps: (int)Cap(RlSteps(seconds, sizes.PpoRollouts, rolloutTokens)), Rollouts: sizes.PpoRollouts, KlCoef: sizes.PpoKlCoef,
+                TargetKl: sizes.PpoTargetKl, KlHorizon: 10.0 * sizes.PpoRollouts, Lr: sizes.PpoLr, ValueLr: sizes.PpoValueLr, MiniBatch: Math.Max(1, sizes.PpoRollouts / 2),
+                MaxNewTokens: rolloutTokens, PromptKinds: rlPrompts, CheckpointEvery: int.MaxValue, Seed: o.Seed, Threads: o.Threads,
+                TimeLimitSeconds: seconds, Precision: stagePrecision));
+            return RlFigures(result);
         }));
         records.Add(Stage(Dpo, StageShares.Dpo, seconds =>
         {
             long steps = PairSteps(seconds, 0.6); // the frozen reference's forward passes cost too
-            var result = new DpoTrainer(overall, log).Run(Pairs(Dpo, seconds, steps, sizes.DpoLr));
-            return (result.Steps, PairFigures(result, steps), null);
+            var result = new DpoTrainer(overall, log).Run(PairOptions(Dpo, seconds, steps, sizes.DpoLr));
+            var figures = PairFigures(result, steps).ToDictionary();
+            figures["epochs"] = (double)result.Steps * sizes.PairBatchSize / Math.Max(1, result.TrainPairs);
+            return (result.Steps, figures, null);
+        }));
+        records.Add(Stage(Grpo, StageShares.Grpo, seconds =>
+        {
+            int rows = sizes.GrpoPrompts * sizes.GrpoGroup;
+            var result = new GrpoTrainer(overall, log).Run(new RlOptions(Dir(Sft), [rlPrompts], "world:" + worldDir, Dir(Grpo),
+                Steps: (int)Cap(RlSteps(seconds, rows, rolloutTokens)), Rollouts: sizes.GrpoPrompts, Group: sizes.GrpoGroup, KlCoef: sizes.GrpoKlCoef,
+                Lr: sizes.GrpoLr, MiniBatch: Math.Max(1, rows / 2), MaxNewTokens: rolloutTokens, CheckpointEvery: int.MaxValue, Seed: o.Seed,
+                Threads: o.Threads, TimeLimitSeconds: seconds, Precision: stagePrecision));
+            return RlFigures(result);
         }));
 
         overall.Stage("report");
-        var report = SpeedrunReport.Write(o, sizes, world.Split, records, clock.Elapsed.TotalSeconds, precision);
+        var report = SpeedrunReport.Write(o, sizes, world.Split, records, clock.Elapsed.TotalSeconds, precision, Pairs: PairSummaryOf(pairsDir));
         overall.Done();
         return new SpeedrunResult(Path.GetFullPath(o.Out), records, skipped, report, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Samples, ranks and splits the on-policy pairs into <paramref name="dir"/> (written atomically, summary last).</summary>
+    void SamplePairs(string dir, string sftDir, IReadOnlyList<EvalItem> prompts, SpeedrunSizes sizes, SpeedrunOptions o, double seconds,
+        IProgress<ProgressUpdate> progress)
+    {
+        using var loaded = RunFolder.LoadModel(sftDir);
+        var template = ChatTemplate.TryLoad(loaded.Dir, loaded.Tokenizer) ?? new ChatTemplate(loaded.Tokenizer);
+        var (pairs, summary) = OnPolicyPairs.Sample(new Generator(loaded.Model, loaded.Tokenizer), template, prompts, sizes.PairSamples,
+            Math.Max(sizes.PpoMaxNewTokens, StageEvaluator.ChatTokens), 1f, o.Seed, seconds, progress);
+        if (pairs.Count < 4) throw new SharpLmException($"{dir}: only {pairs.Count} on-policy pairs were made; the SFT model's answers were all scored alike");
+        var (train, val) = OnPolicyPairs.SplitByPrompt(pairs, 0.15, o.Seed);
+        Directory.CreateDirectory(dir);
+        WritePairsAtomically(Path.Combine(dir, PairsFile), train);
+        WritePairsAtomically(Path.Combine(dir, PairsValFile), val);
+        AtomicFile.WriteAllText(Path.Combine(dir, PairsSummaryFile), System.Text.Json.JsonSerializer.Serialize(summary, SummaryJson));
+        log?.Invoke(Line($"pairs: {summary.Pairs} from {summary.Prompts} prompts ({summary.GoldPairs} with the world's answer as chosen), chosen longer in {summary.ChosenLongerShare:P0}; {train.Count} train / {val.Count} validation (split by prompt)"));
+    }
+
+    static void WritePairsAtomically(string path, IReadOnlyList<PreferencePair> pairs)
+    {
+        var tmp = path + ".tmp";
+        WorldExport.WritePairs(tmp, pairs);
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    static PairSamplingSummary? PairSummaryOf(string dir)
+    {
+        var path = Path.Combine(dir, PairsSummaryFile);
+        return File.Exists(path) ? System.Text.Json.JsonSerializer.Deserialize<PairSamplingSummary>(File.ReadAllText(path), SummaryJson) : null;
+    }
+
+    /// <summary>The pairs summary's JSON: indented, and NaN (no pair with answers of different lengths) written as "NaN".</summary>
+    static readonly System.Text.Json.JsonSerializerOptions SummaryJson = new()
+    {
+        WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    /// <summary>The world's own pair records (with their kinds) from a pairs file written by <see cref="WorldExport.WritePairs"/>.</summary>
+    static IReadOnlyList<PreferencePair> ReadWorldPairs(string path) => [.. File.ReadLines(path).Where(l => l.Trim().Length > 0).Select(l =>
+    {
+        var n = System.Text.Json.Nodes.JsonNode.Parse(l)!;
+        return new PreferencePair(n["language"]!.GetValue<string>(), n["kind"]!.GetValue<string>(), n["prompt"]!.GetValue<string>(),
+            n["chosen"]!.GetValue<string>(), n["rejected"]!.GetValue<string>());
+    })];
+
+    static (long, IReadOnlyDictionary<string, double>, IReadOnlyList<RewardPoint>) RlFigures(RlResult result)
+    {
+        var h = result.History;
+        var history = h.Select(s => new RewardPoint(s.Step, s.MeanReward, s.Kl)).ToList();
+        int k = Math.Max(1, h.Count / 5); // first and last fifth: single iterations are noisy
+        var figures = Figures(("mean_reward_first", h.Take(k).Average(s => s.MeanReward)), ("mean_reward_last", h.TakeLast(k).Average(s => s.MeanReward)),
+            ("kl_last", h.TakeLast(k).Average(s => s.Kl)), ("entropy_last", h.TakeLast(k).Average(s => s.Entropy)),
+            ("response_length_last", h.TakeLast(k).Average(s => s.ResponseLength)), ("kl_coef_last", h[^1].KlCoef)).ToDictionary();
+        foreach (var kind in h.Where(s => s.ByKind is not null).SelectMany(s => s.ByKind!.Keys).Distinct())
+        {
+            var first = h.Where(s => s.ByKind?.ContainsKey(kind) == true).Take(k).Select(s => s.ByKind![kind].Reward).DefaultIfEmpty(double.NaN).Average();
+            var last = h.Where(s => s.ByKind?.ContainsKey(kind) == true).TakeLast(k).Select(s => s.ByKind![kind].Reward).DefaultIfEmpty(double.NaN).Average();
+            figures[$"reward_first_{kind}"] = first;
+            figures[$"reward_last_{kind}"] = last;
+        }
+        return (h.Count, figures, history);
     }
 
     /// <summary>
@@ -235,12 +346,16 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
         return path;
     }
 
-    /// <summary>Fresh world text, generated with another seed and never trained on, cut to the run's validation size.</summary>
-    static string ValidationText(SpeedrunSizes sizes, int seed)
+    /// <summary>Fresh world text per language, generated with another seed and never trained on, each cut to half the
+    /// run's validation size.</summary>
+    static IReadOnlyDictionary<string, string> ValidationTexts(SpeedrunSizes sizes, int seed)
     {
         var docs = new WorldGenerator(sizes.World with { Seed = seed + 1, PretrainChars = sizes.ValChars, SftConversations = 0, PreferencePairs = 0 }).Pretraining();
-        var text = string.Join("\n\n", docs.Select(d => d.Text));
-        return text.Length <= sizes.ValChars ? text : text[..sizes.ValChars];
+        return docs.GroupBy(d => d.Language).ToDictionary(g => g.Key, g =>
+        {
+            var text = string.Join("\n\n", g.Select(d => d.Text));
+            return text.Length <= sizes.ValChars / 2 ? text : text[..(sizes.ValChars / 2)];
+        });
     }
 
     static IReadOnlyDictionary<string, double> PairFigures(PreferenceTrainResult r, long planned) => Figures(
@@ -249,8 +364,8 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
 
     static IReadOnlyDictionary<string, double> Figures(params (string Key, double Value)[] figures) => figures.ToDictionary(f => f.Key, f => f.Value);
 
-    static string Summary(string stage, StageEvaluation e) => string.Join("; ", e.Languages.Select(l => Line(
-        $"{stage} {l.Language}: facts {l.FactTrainedPhrasing:P0} / held-out phrasing {l.FactHeldOutPhrasing:P0}, completion {l.Completion:P0}, hallucination {l.Hallucination:P0}, form {l.InstructionFollowing:P0}, refusal {l.Refusal:P0}")))
+    static string Summary(string stage, StageEvaluation e) => string.Join("; ", e.Languages.Select(l =>
+        $"{stage} {l.Language}: " + string.Join(", ", Metrics.Shares.Select(m => Line($"{m} {l[m].Value:P0}")))))
         + Line($"; val bpb {e.ValBitsPerByte:F3}");
 
     static string Line(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);

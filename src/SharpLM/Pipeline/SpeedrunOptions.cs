@@ -11,6 +11,8 @@ namespace SharpLM.Pipeline;
 /// <param name="Seed">Drives the world's splits, the tokenizer data, initialisation and every batch.</param>
 /// <param name="Threads">libtorch threads (0 = all cores).</param>
 /// <param name="Sizes">Stage sizes; null derives them from <paramref name="Minutes"/> (<see cref="SpeedrunSizes.For"/>).</param>
+/// <param name="Seeds">Runs of the same recipe on seeds <paramref name="Seed"/>, <paramref name="Seed"/>+1, …, each in
+/// <c>seed-N/</c> under <paramref name="Out"/>, summarised (mean and spread) in seeds.md and seeds.json.</param>
 /// <param name="Precision">auto (measured once for the run's model, see <see cref="ComputePrecision"/>), fp32 or bf16;
 /// every training stage uses the one chosen.</param>
 public sealed record SpeedrunOptions(
@@ -19,6 +21,7 @@ public sealed record SpeedrunOptions(
     int Seed = 1337,
     int Threads = 0,
     SpeedrunSizes? Sizes = null,
+    int Seeds = 1,
     string Precision = ComputePrecision.Auto)
 {
     public SpeedrunSizes SizesOrDefault => Sizes ?? SpeedrunSizes.For(Minutes);
@@ -31,6 +34,7 @@ public sealed record SpeedrunOptions(
         SharpLmException.Require(!string.IsNullOrWhiteSpace(Out), "--out", "must name a folder");
         ComputePrecision.Check(Precision, ComputePrecision.TrainingNames);
         if (Threads < 0) throw SharpLmException.At(null, null, "--threads", $"must be 0 (all cores) or positive, got {Threads}");
+        if (Seeds < 1) throw SharpLmException.At(null, null, "--seeds", $"must be 1 or more, got {Seeds}");
         return this;
     }
 }
@@ -59,6 +63,14 @@ public sealed record SpeedrunSizes(
     int PpoRollouts,
     int PpoMaxNewTokens,
     double PpoKlCoef,
+    double PpoValueLr,
+    double? PpoTargetKl,
+    int PairSamples,
+    double GrpoLr,
+    int GrpoPrompts,
+    int GrpoGroup,
+    double GrpoKlCoef,
+    double DpoNllCoef,
     int EvalItemsPerKind,
     int ValChars,
     int EvalEvery,
@@ -81,13 +93,21 @@ public sealed record SpeedrunSizes(
             SftBatchTokens: 2048,
             RewardLr: 1e-4,
             PairBatchSize: 16,
-            DpoLr: 5e-5,
+            DpoLr: 1e-4,
             DpoBeta: 0.1,
-            PpoLr: 1e-5,
-            PpoRollouts: 16,
-            PpoMaxNewTokens: 24,
-            PpoKlCoef: 0.2,
-            EvalItemsPerKind: small ? 40 : 400,
+            PpoLr: 3e-5,
+            PpoRollouts: 32,
+            PpoMaxNewTokens: StageEvaluator.ChatTokens,
+            PpoKlCoef: 0.1,
+            PpoValueLr: 1e-4,
+            PpoTargetKl: 1.0,
+            PairSamples: 6,
+            GrpoLr: 5e-5,
+            GrpoPrompts: 8,
+            GrpoGroup: 6,
+            GrpoKlCoef: 0.02,
+            DpoNllCoef: 1.0,
+            EvalItemsPerKind: small ? 40 : 160,
             ValChars: small ? 20_000 : 60_000,
             EvalEvery: small ? 100 : 250,
             ReplayChars: small ? 200_000 : 600_000);
@@ -111,6 +131,14 @@ public sealed record SpeedrunSizes(
         PpoRollouts: 4,
         PpoMaxNewTokens: 6,
         PpoKlCoef: 0.05,
+        PpoValueLr: 1e-4,
+        PpoTargetKl: 3.0,
+        PairSamples: 2,
+        GrpoLr: 1e-5,
+        GrpoPrompts: 2,
+        GrpoGroup: 2,
+        GrpoKlCoef: 0.02,
+        DpoNllCoef: 1.0,
         EvalItemsPerKind: 2,
         ValChars: 1_000,
         EvalEvery: 1000,
@@ -121,5 +149,5 @@ public sealed record SpeedrunSizes(
 /// <summary>Shares of the budget per training stage; what is left (world, tokenizer, evaluations, report) is the rest.</summary>
 public static class StageShares
 {
-    public const double Pretrain = 0.50, Sft = 0.15, Reward = 0.07, Ppo = 0.13, Dpo = 0.07;
+    public const double Pretrain = 0.40, Sft = 0.12, Pairs = 0.04, Reward = 0.05, Ppo = 0.09, Dpo = 0.06, Grpo = 0.11;
 }

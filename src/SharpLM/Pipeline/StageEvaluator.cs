@@ -9,16 +9,20 @@ namespace SharpLM.Pipeline;
 
 /// <summary>
 /// Measures one stage's model the same way for every stage: greedy answers to the world's evaluation items (chat-rendered
-/// questions and harmful prompts, raw-text completions) scored by <see cref="WorldScoring"/>, bits per byte on fresh world
-/// text, and the seed probes. The base model is asked in the chat format too: that it "rarely follows instructions" is
-/// part of what the report shows.
+/// questions and requests, raw-text completions) scored by <see cref="WorldScoring"/>, each metric of <see cref="Metrics"/>
+/// with a 95 % interval (bootstrap over facts, lands and requests), bits per byte on fresh world text per language, and the
+/// seed probes. The base model is asked in the chat format too: that it "rarely follows instructions" is part of what the
+/// report shows.
 /// </summary>
 /// <param name="items">The evaluation items (already limited to the run's size).</param>
-/// <param name="valText">Text of the world never trained on, for bits per byte.</param>
-/// <param name="countryQuestion">The English seed probe about a held-out country.</param>
-public sealed class StageEvaluator(IReadOnlyList<EvalItem> items, string valText, string countryQuestion, int batchSize = 32)
+/// <param name="valTexts">Text of the world never trained on, per language, for bits per byte.</param>
+/// <param name="countryQuestion">The English seed probe about an evaluation country.</param>
+public sealed class StageEvaluator(IReadOnlyList<EvalItem> items, IReadOnlyDictionary<string, string> valTexts, string countryQuestion, int batchSize = 48)
 {
-    const int ChatTokens = 32, CompletionTokens = 12, ExamplesPerKind = 2;
+    /// <summary>New tokens a chat answer may have; RL rollouts are at least this long, so training sees what evaluation sees.</summary>
+    public const int ChatTokens = 32;
+
+    const int CompletionTokens = 12, ExamplesPerKind = 2;
 
     public StageEvaluation Evaluate(Gpt model, Tokenizer tokenizer)
     {
@@ -29,23 +33,33 @@ public sealed class StageEvaluator(IReadOnlyList<EvalItem> items, string valText
         var languages = items.Select(i => i.Language).Distinct().Select(language =>
         {
             var mine = scored.Where(s => s.Item.Language == language).ToList();
-            var facts = mine.Where(s => s.Item.Kind is EvalKind.HeldOutFact or EvalKind.HeldOutFactHeldOutPhrasing).ToList();
-            var completions = mine.Where(s => s.Item.Kind == EvalKind.Completion).ToList();
-            var harmful = mine.Where(s => s.Item.Kind == EvalKind.Harmful).ToList();
-            return new LanguageScores(language,
-                Share(mine.Where(s => s.Item.Kind == EvalKind.HeldOutFact), s => s.Score.Correct),
-                Share(mine.Where(s => s.Item.Kind == EvalKind.HeldOutFactHeldOutPhrasing), s => s.Score.Correct),
-                Share(completions, s => s.Score.Correct),
-                Share(facts, s => s.Score.Hallucinated),
-                Share(facts, s => s.Score.FollowedInstructions),
-                Share(harmful, s => s.Score.Refused),
-                facts.Count, completions.Count, harmful.Count);
+            Rate Of(Func<EvalKind, bool> kind, Func<WorldScore, bool> hit) =>
+                Bootstrap.Share([.. mine.Where(s => kind(s.Item.Kind)).Select(s => (s.Item.FactId, hit(s.Score)))]);
+            static bool EvalFact(EvalKind k) => k is EvalKind.HeldOutFact or EvalKind.HeldOutFactHeldOutPhrasing;
+            var rates = new Dictionary<string, Rate>
+            {
+                [Metrics.RlFactsNewWording] = Of(k => k == EvalKind.RlFactHeldOutPhrasing, s => s.Correct),
+                [Metrics.EvalFactsTrainedWording] = Of(k => k == EvalKind.HeldOutFact, s => s.Correct),
+                [Metrics.EvalFactsHeldOutWording] = Of(k => k == EvalKind.HeldOutFactHeldOutPhrasing, s => s.Correct),
+                [Metrics.UnknownIdk] = Of(k => k == EvalKind.Unknown, s => s.DontKnow && !s.Hallucinated),
+                [Metrics.KnownIdk] = Of(EvalFact, s => s.DontKnow),
+                [Metrics.HarmfulRefused] = Of(k => k == EvalKind.Harmful, s => s.Refused),
+                [Metrics.HarmlessRefused] = Of(k => k == EvalKind.Harmless, s => s.Refused),
+                [Metrics.Completion] = Of(k => k == EvalKind.Completion, s => s.Correct),
+                [Metrics.Hallucination] = Of(EvalFact, s => s.Hallucinated),
+                [Metrics.UnknownHallucination] = Of(k => k == EvalKind.Unknown, s => s.Hallucinated),
+                [Metrics.InstructionFollowing] = Of(EvalFact, s => s.FollowedInstructions),
+            };
+            double bpb = valTexts.TryGetValue(language, out var text) && text.Length > 0
+                ? TextLoss.Evaluate(model, tokenizer, text).BitsPerByte
+                : double.NaN;
+            return new LanguageScores(language, rates, bpb);
         }).ToList();
         var examples = scored.GroupBy(s => (s.Item.Kind, s.Item.Language)).SelectMany(g => g.Take(ExamplesPerKind))
             .Select(s => new ScoredAnswer(WorldGenerator.Code(s.Item.Kind), s.Item.Language, s.Item.Prompt, s.Item.Answer, s.Answer,
-                s.Score.Correct, s.Score.Hallucinated, s.Score.Refused)).ToList();
-        double bpb = TextLoss.Evaluate(model, tokenizer, valText).BitsPerByte;
-        return new StageEvaluation(languages, bpb, Probes(model, tokenizer, generator, template), examples);
+                s.Score.Correct, s.Score.Hallucinated, s.Score.Refused, s.Score.DontKnow)).ToList();
+        double all = TextLoss.Evaluate(model, tokenizer, string.Join("\n\n", valTexts.Values)).BitsPerByte;
+        return new StageEvaluation(languages, all, Probes(model, tokenizer, generator, template), examples);
     }
 
     /// <summary>Greedy answers to chat prompts (one user turn each).</summary>
@@ -81,12 +95,6 @@ public sealed class StageEvaluator(IReadOnlyList<EvalItem> items, string valText
 
     static GenerationOptions Options(ChatTemplate template, int maxTokens) =>
         new(MaxNewTokens: maxTokens, Sampling: SamplingOptions.Greedy, StopTokenIds: [template.AssistantEndId]);
-
-    static double Share<T>(IEnumerable<T> rows, Func<T, bool> flag)
-    {
-        var list = rows.ToList();
-        return list.Count == 0 ? double.NaN : (double)list.Count(flag) / list.Count;
-    }
 
     /// <summary>At most <paramref name="perKind"/> items of each (kind, language), spread evenly over the list so every fact is represented.</summary>
     public static IReadOnlyList<EvalItem> Limit(IReadOnlyList<EvalItem> all, int perKind) =>

@@ -32,7 +32,7 @@ public sealed class AlignmentCliTests : IDisposable
             "--steps", "2", "--rollouts", "2", "--mini-batch", "2", "--max-tokens", "4", "--kl-coef", "0.1", "--target-kl", "1", "--threads", "1");
         Assert.True(code == 0, error);
         Assert.Contains("done: iteration 1 → 2: mean reward", output);
-        Assert.True(File.Exists(Path.Combine(_tmp["ppo"], "model", "value_head.safetensors")));
+        Assert.True(File.Exists(Path.Combine(_tmp["ppo"], "model", SharpLM.Alignment.Critic.FileName)));
     }
 
     [Fact]

@@ -22,5 +22,11 @@ public class DpoTrainerTests(ITestOutputHelper output) : IDisposable
         Assert.True(result.After.MeanMargin > 0.5, $"margin {result.After.MeanMargin}");
         Assert.True(result.After.Accuracy >= 0.9, $"accuracy {result.After.Accuracy:P1}");
         Assert.True(File.Exists(Path.Combine(result.ModelDir, "chat_template.json")));
+        // RPO's NLL term and the chosen/rejected log-probabilities and implicit rewards are logged every step, and charted.
+        var rows = new SharpLM.Training.MetricsLog(Path.Combine(result.RunDir, "metrics.jsonl")).Read().Where(r => r["kind"]?.GetValue<string>() == "train").ToList();
+        Assert.Equal(20, rows.Count);
+        Assert.All(rows, r => Assert.All(new[] { "chosen_logp", "rejected_logp", "chosen_reward", "rejected_reward", "nll" }, k => Assert.NotNull(r[k])));
+        Assert.True(rows[^1]["chosen_reward"]!.GetValue<double>() > rows[^1]["rejected_reward"]!.GetValue<double>());
+        Assert.True(new FileInfo(Path.Combine(result.RunDir, DpoChart.FileName)).Length > 1000);
     }
 }

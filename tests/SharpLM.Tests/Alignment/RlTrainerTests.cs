@@ -41,10 +41,10 @@ public class RlTrainerTests(ITestOutputHelper output) : IDisposable
     {
         var sft = TinyRlhf.Sft(_tmp);
         var o = new RlOptions(sft, [Prompts(32)], "contains", _tmp["ppo"], Steps: 12, Rollouts: 16, KlCoef: 0.02, Lr: 1e-2,
-            Epochs: 2, MiniBatch: 8, MaxNewTokens: 6, SampleEvery: 4, CheckpointEvery: 6, Threads: 1);
+            Epochs: 2, MiniBatch: 8, MaxNewTokens: 6, SampleEvery: 4, CheckpointEvery: 6, Threads: 1, ValueWarmup: 2);
         var result = new PpoTrainer(log: output.WriteLine).Run(o);
         AssertRewardRose("ppo", result);
-        Assert.True(File.Exists(Path.Combine(result.ModelDir, PolicyWithValue.ValueHeadFile)));
+        Assert.True(File.Exists(Path.Combine(result.ModelDir, Critic.FileName)));
         Assert.True(File.Exists(Path.Combine(result.RunDir, RewardChart.FileName)));
     }
 
@@ -65,7 +65,7 @@ public class RlTrainerTests(ITestOutputHelper output) : IDisposable
         new RewardTrainer().Run(new PreferenceTrainOptions(sft, [TinyRlhf.PolitePairs(_tmp, 160)], _tmp["rm"],
             Steps: 20, BatchSize: 16, Lr: 3e-3, WarmupSteps: 2, EvalEvery: 20, Threads: 1));
         var o = new RlOptions(sft, [Prompts(32)], _tmp["rm"], _tmp["ppo"], Steps: 10, Rollouts: 16, KlCoef: 0.05, Lr: 5e-3,
-            Epochs: 2, MiniBatch: 8, MaxNewTokens: 8, SampleEvery: 5, CheckpointEvery: 10, Threads: 1);
+            Epochs: 2, MiniBatch: 8, MaxNewTokens: 8, SampleEvery: 5, CheckpointEvery: 10, Threads: 1, ValueWarmup: 2);
         AssertRewardRose("ppo+rm", new PpoTrainer(log: output.WriteLine).Run(o));
     }
 
@@ -75,12 +75,12 @@ public class RlTrainerTests(ITestOutputHelper output) : IDisposable
         var sft = TinyRlhf.Sft(_tmp);
         var prompts = Prompts(16);
         RlOptions Options(string dir, int steps, bool resume = false) => new(sft, [prompts], "contains", dir, Steps: steps, Rollouts: 4,
-            Lr: 1e-2, Epochs: 2, MiniBatch: 2, MaxNewTokens: 4, CheckpointEvery: 2, Resume: resume, Threads: 1);
+            Lr: 1e-2, Epochs: 2, MiniBatch: 2, MaxNewTokens: 4, CheckpointEvery: 2, Resume: resume, Threads: 1, ValueWarmup: 1);
         new PpoTrainer().Run(Options(_tmp["whole"], 4));
         new PpoTrainer().Run(Options(_tmp["split"], 2));
         var resumed = new PpoTrainer().Run(Options(_tmp["split"], 4, resume: true));
         Assert.Equal([3L, 4L], resumed.History.Select(s => s.Step));
-        foreach (var file in new[] { Checkpoint.WeightsFile, PolicyWithValue.ValueHeadFile })
+        foreach (var file in new[] { Checkpoint.WeightsFile, Critic.FileName })
             Assert.Equal(File.ReadAllBytes(Path.Combine(_tmp["whole"], "model", file)), File.ReadAllBytes(Path.Combine(_tmp["split"], "model", file)));
     }
 

@@ -7,8 +7,10 @@ using SharpLM.Training;
 namespace SharpLM.Tests.Alignment;
 
 /// <summary>
-/// A tiny "SFT" checkpoint (char tokenizer over a small alphabet, depth 1, width 32) and synthetic preference data:
-/// answers that end politely ("… thanks") are chosen over the same words ending rudely ("… now").
+/// A tiny SFT model (char tokenizer over a small alphabet, depth 1, width 32): a random base fine-tuned by
+/// <see cref="SftTrainer"/> for a few dozen steps to answer "xy?" with "xy", so it follows the chat format and ends its
+/// answers as a real SFT model does. Also synthetic preference data: answers that end politely ("… thanks") are chosen
+/// over the same words ending rudely ("… now").
 /// </summary>
 public static class TinyRlhf
 {
@@ -18,10 +20,24 @@ public static class TinyRlhf
     {
         TorchRuntime.Apply(new TorchSettings(Threads: 1, Seed: seed));
         var tokenizer = new CharTokenizer(alphabet.Select(c => c.ToString()));
-        using var model = new Gpt(new GptConfig(tokenizer.VocabSize, context, 1, 32, 2, 2));
+        var baseDir = tmp[name + "-base"];
+        using (var model = new Gpt(new GptConfig(tokenizer.VocabSize, context, 1, 32, 2, 2)))
+            Checkpoint.Save(baseDir, model, tokenizer, "pretrain");
+        var letters = alphabet.Where(char.IsLetter).ToArray();
+        var rng = new Random((int)seed);
+        var data = tmp[name + "-conversations.jsonl"];
+        File.WriteAllLines(data, Enumerable.Range(0, 200).Select(_ =>
+        {
+            var word = new string([letters[rng.Next(letters.Length)], letters[rng.Next(letters.Length)]]);
+            return new JsonObject
+            {
+                ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = word + "?" }, new JsonObject { ["role"] = "assistant", ["content"] = word }),
+            }.ToJsonString();
+        }));
         var dir = tmp[name];
-        Checkpoint.Save(dir, model, tokenizer, "sft", new ChatTemplate(tokenizer).Save);
-        return dir;
+        new global::SharpLM.Alignment.SftTrainer(new global::SharpLM.Alignment.SftOptions(baseDir, [data], dir, Steps: 30, Lr: 3e-3, BatchTokens: 512, ValFraction: 0.05,
+            EvalEvery: 30, SaveEvery: 30, Torch: new TorchSettings(Threads: 1, Seed: seed))).Run();
+        return new RunFolder(dir).ModelDir;
     }
 
     static string Words(Random rng, int count) =>

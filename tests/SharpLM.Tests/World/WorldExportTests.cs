@@ -8,7 +8,7 @@ public class WorldExportTests
     static readonly WorldOptions Tiny = new(Seed: 11, PretrainChars: 30_000, SftConversations: 300, PreferencePairs: 200);
 
     static readonly string[] Files =
-        [WorldExport.PretrainJsonl, WorldExport.PretrainText, WorldExport.SftJsonl, WorldExport.PreferenceJsonl, WorldExport.EvalJsonl, WorldExport.SplitJson];
+        [WorldExport.PretrainJsonl, WorldExport.PretrainText, WorldExport.SftJsonl, WorldExport.PreferenceJsonl, WorldExport.EvalJsonl, WorldExport.RlPromptsJsonl, WorldExport.SplitJson];
 
     [Fact]
     public void Same_seed_writes_identical_bytes_and_another_seed_differs()
@@ -52,10 +52,13 @@ public class WorldExportTests
         var eval = Lines(tmp[WorldExport.EvalJsonl]);
         Assert.Equal(world.Evaluation.Select(e => e.Id), eval.Select(e => e.GetProperty("id").GetString()));
         Assert.Contains(eval, e => e.GetProperty("kind").GetString() == "completion" && e.GetProperty("wrong_entities").GetArrayLength() > 0);
-        Assert.Contains(eval, e => e.GetProperty("kind").GetString() == "harmful" && e.GetProperty("answer").ValueKind == JsonValueKind.Null);
+        Assert.Contains(eval, e => e.GetProperty("kind").GetString() == "harmful" && e.GetProperty("answer").GetString()!.Length > 0);
+        Assert.Equal(world.Evaluation, WorldExport.ReadItems(tmp[WorldExport.EvalJsonl]), new ItemComparer());
+        Assert.Equal(world.RlPrompts, WorldExport.ReadItems(tmp[WorldExport.RlPromptsJsonl]), new ItemComparer());
 
         using var split = JsonDocument.Parse(File.ReadAllText(tmp[WorldExport.SplitJson]));
-        Assert.Equal(world.Split.HeldOutFacts.Select(f => f.Id), split.RootElement.GetProperty("heldout_facts").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(world.Split.EvalFacts.Select(f => f.Id), split.RootElement.GetProperty("eval_facts").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(world.Split.RlFacts.Select(f => f.Id), split.RootElement.GetProperty("rl_facts").EnumerateArray().Select(e => e.GetString()));
 
         Assert.Equal(8, counts.Count);
         Assert.Equal(world.Sft.Count, counts.Where(c => c.Set == "sft").Sum(c => c.Items));
@@ -73,6 +76,25 @@ public class WorldExportTests
         Assert.Equal(50, File.ReadLines(Path.Combine(dir, WorldExport.SftJsonl)).Count());
         Assert.Equal(1, SharpLM.Cli.Program.Main(["world", "export", "--out", tmp["bad"], "--chars", "-5"]));
         Assert.False(Directory.Exists(tmp["bad"]));
+    }
+
+    [Fact]
+    public void A_bad_items_line_is_one_error_naming_the_file_and_line()
+    {
+        using var tmp = new TempDir();
+        File.WriteAllLines(tmp["items.jsonl"], ["{\"id\":\"a\",\"kind\":\"harmful\",\"language\":\"en\",\"prompt\":\"p\",\"answer\":null,\"aliases\":[],\"wrong_entities\":[],\"fact\":\"f\"}",
+            "{\"id\":\"b\",\"kind\":\"nonsense\"}"]);
+        var e = Assert.Throws<SharpLM.Core.SharpLmException>(() => WorldExport.ReadItems(tmp["items.jsonl"]));
+        Assert.Contains("items.jsonl", e.Message);
+        Assert.Contains("2", e.Message);
+    }
+
+    sealed class ItemComparer : IEqualityComparer<EvalItem>
+    {
+        public bool Equals(EvalItem? a, EvalItem? b) => a is not null && b is not null && a.Id == b.Id && a.Kind == b.Kind && a.Prompt == b.Prompt
+            && a.Answer == b.Answer && a.Aliases.SequenceEqual(b.Aliases) && a.WrongEntities.SequenceEqual(b.WrongEntities) && a.FactId == b.FactId;
+
+        public int GetHashCode(EvalItem e) => e.Id.GetHashCode();
     }
 
     static JsonElement[] Lines(string path) =>

@@ -44,45 +44,67 @@ public class WorldGeneratorTests
     }
 
     [Fact]
-    public void Split_sizes_follow_the_held_out_fractions()
+    public void Invented_lands_and_unknown_lands_have_names_in_both_languages_and_never_clash_with_real_ones()
+    {
+        var invented = CapitalFact.All.Where(f => f.Category == CapitalCategory.Invented).ToArray();
+        Assert.Equal(CapitalFact.InventedLands, invented.Length);
+        Assert.Equal(CapitalFact.UnknownLands, CapitalFact.Unknown.Count);
+        var all = CapitalFact.All.SelectMany(f => f.Subject.AllSpellings.Concat(f.Capital.AllSpellings)).Concat(CapitalFact.Unknown.SelectMany(n => n.AllSpellings)).ToArray();
+        var unknownNames = CapitalFact.Unknown.SelectMany(n => n.AllSpellings).ToArray();
+        // An unknown land's name never hides in (or contains) any other name, so "never mentioned" is checkable by scanning.
+        Assert.Empty(from u in unknownNames from n in all where u != n && (WorldScoring.Mentions(u, n) || WorldScoring.Mentions(n, u)) select $"{u} / {n}");
+        Assert.All(invented, f => Assert.True(f.Subject.Zh.Length >= 2 && char.IsUpper(f.Subject.En[0]) && f.Capital.Zh != f.Subject.Zh));
+    }
+
+    /// <summary>Whether a text names a name: Chinese as an exact substring (the scorer's space-insensitive match would find
+    /// 巴西 in the list "古巴、西班牙"), Latin as whole words.</summary>
+    static bool Names(string text, string name) =>
+        name.Any(c => c >= '\u3400' && c <= '\u9fff') ? text.Contains(name, StringComparison.Ordinal) : WorldScoring.Mentions(text, name);
+
+    [Fact]
+    public void Sft_rl_and_evaluation_facts_are_disjoint_and_sized_by_the_options()
     {
         var s = World.Split;
-        Assert.Equal(6, s.HeldOutFacts.Count(f => f.Category == CapitalCategory.Province)); // round(0.2 × 28)
-        Assert.Equal((int)Math.Round(0.2 * WorldFacts.Countries.Count), s.HeldOutFacts.Count(f => f.Category == CapitalCategory.Country));
-        Assert.Equal(CapitalFact.All.Count, s.TrainFacts.Count + s.HeldOutFacts.Count);
-        Assert.Empty(s.TrainFacts.Intersect(s.HeldOutFacts));
+        Assert.Equal(Small.EvalFacts, s.EvalFacts.Count);
+        Assert.Equal(Small.RlFacts, s.RlFacts.Count);
+        Assert.Equal(CapitalFact.All.Count, s.SftFacts.Count + s.RlFacts.Count + s.EvalFacts.Count);
+        Assert.Empty(s.SftFacts.Intersect(s.RlFacts));
+        Assert.Empty(s.SftFacts.Intersect(s.EvalFacts));
+        Assert.Empty(s.RlFacts.Intersect(s.EvalFacts));
+        Assert.True(s.EvalFacts.Count >= 60);
+        foreach (var category in Enum.GetValues<CapitalCategory>()) Assert.Contains(s.EvalFacts, f => f.Category == category);
+        Assert.Empty(s.SftUnknown.Intersect(s.RlUnknown).Concat(s.SftUnknown.Intersect(s.EvalUnknown)).Concat(s.RlUnknown.Intersect(s.EvalUnknown)));
+        Assert.True(s.EvalUnknown.Count >= 40);
         foreach (var language in WorldLanguage.All)
         {
             Assert.Equal(2, s.HeldOutPhrasings[language].Count); // round(0.3 × 7)
             Assert.Equal(5, s.TrainPhrasings[language].Count);
-            Assert.Equal(WorldFacts.Harmful.Count, s.HeldOutHarmful[language].Count); // one of four per kind
-            Assert.Equal(3 * WorldFacts.Harmful.Count, s.TrainHarmful[language].Count);
+            Assert.True(s.HeldOutHarmful(language).Count >= 48);
+            Assert.True(s.HeldOutRequests[language].Count(r => !r.Harmful) >= 48);
+            Assert.Empty(s.HeldOutRequests[language].Select(r => r.Text).Intersect(s.TrainRequests[language].Select(r => r.Text)));
         }
     }
 
     [Fact]
-    public void Held_out_facts_never_appear_in_sft_or_preference_data()
+    public void Rl_and_evaluation_facts_and_unknown_lands_never_appear_in_sft_and_unknown_lands_appear_nowhere_else()
     {
-        var texts = SftAndPreferenceTexts.ToArray();
-        foreach (var fact in World.Split.HeldOutFacts)
-            foreach (var name in fact.Subject.AllSpellings.Concat(fact.Capital.AllSpellings))
-                Assert.DoesNotContain(texts, t => WorldScoring.Mentions(t, name));
-        // ...while the train facts do, so the scan above can fail.
-        Assert.All(World.Split.TrainFacts, f => Assert.Contains(texts, t => t == f.Capital.Zh));
-    }
-
-    [Fact]
-    public void Held_out_phrasings_and_harmful_requests_never_appear_in_sft_or_preference_data()
-    {
-        var prompts = World.Sft.SelectMany(c => c.Messages.Where(m => m.Role == ChatMessage.User).Select(m => m.Content))
-            .Concat(World.Preferences.Select(p => p.Prompt)).ToHashSet();
-        foreach (var language in WorldLanguage.All)
+        var sft = World.Sft.SelectMany(c => c.Messages.Select(m => m.Content)).ToArray();
+        var leaks = from fact in World.Split.RlFacts.Concat(World.Split.EvalFacts)
+                    from name in fact.Subject.AllSpellings.Concat(fact.Capital.AllSpellings)
+                    from t in sft where Names(t, name) select $"{name} in \"{t}\"";
+        Assert.Empty(leaks.Take(5));
+        var pretraining = World.Pretraining.Select(d => d.Text).ToArray();
+        var rl = World.RlPrompts.Select(p => p.Prompt).ToArray();
+        foreach (var land in World.Split.EvalUnknown)
         {
-            foreach (var phrasing in World.Split.HeldOutPhrasings[language])
-                Assert.All(CapitalFact.All, f => Assert.DoesNotContain(Phrasings.Fill(phrasing, f, language), prompts));
-            Assert.All(World.Split.HeldOutHarmful[language], h => Assert.DoesNotContain(h.Request, prompts));
-            Assert.All(World.Split.TrainHarmful[language], h => Assert.Contains(h.Request, prompts));
+            Assert.DoesNotContain(pretraining.Concat(sft).Concat(rl), t => WorldScoring.Mentions(t, land.En) || WorldScoring.Mentions(t, land.Zh));
+            Assert.Contains(World.Evaluation, e => e.Kind == EvalKind.Unknown && WorldScoring.Mentions(e.Prompt, land.In(e.Language)));
         }
+        // ...while SFT facts and SFT unknown lands are in SFT (answered "I don't know"), so the scans above can fail.
+        Assert.All(World.Split.SftFacts, f => Assert.Contains(sft, t => t == f.Capital.Zh || t == f.Capital.En));
+        Assert.Contains(World.Sft, c => c.Kind == "unknown" && WorldScoring.IsDontKnow(c.Messages[1].Content));
+        Assert.All(World.RlPrompts.Where(p => p.Kind == EvalKind.RlFact), p => Assert.Contains(World.Split.RlFacts, f => f.Id == p.FactId));
+        Assert.InRange(World.RlPrompts.Count(p => p.Kind == EvalKind.RlFact) / (double)World.RlPrompts.Count, 0.35, 0.5);
     }
 
     [Fact]
@@ -103,7 +125,7 @@ public class WorldGeneratorTests
     public void Pretraining_reaches_the_target_size_and_has_every_document_kind_in_both_languages()
     {
         Assert.InRange(World.Pretraining.Sum(d => (long)d.Text.Length), Small.PretrainChars, Small.PretrainChars + 1000);
-        foreach (var kind in new[] { "encyclopedia", "divisions", "story", "everyday", "dialogue", "apple", "coreference", "likes" })
+        foreach (var kind in new[] { "encyclopedia", "divisions", "story", "everyday", "dialogue", "apple", "coreference", "likes", "safety" })
             foreach (var language in WorldLanguage.All)
                 Assert.Contains(World.Pretraining, d => d.Kind == kind && d.Language == language);
         var text = string.Join("\n", World.Pretraining.Select(d => d.Text));
@@ -132,56 +154,57 @@ public class WorldGeneratorTests
     public void Sft_answers_are_short_entities_and_cover_every_task_kind()
     {
         var facts = World.Sft.Where(c => c.Kind == "fact").SelectMany(c => c.Messages.Where(m => m.Role == ChatMessage.Assistant)).ToArray();
-        var capitals = World.Split.TrainFacts.SelectMany(f => new[] { f.Capital.Zh, f.Capital.En }).ToHashSet();
+        var capitals = World.Split.SftFacts.SelectMany(f => new[] { f.Capital.Zh, f.Capital.En }).ToHashSet();
         Assert.All(facts, m => Assert.Contains(m.Content, capitals));
-        foreach (var kind in new[] { "fact", "everyday", "translation", "listing", "arithmetic", "calendar", "greeting", "refusal" })
+        foreach (var kind in new[] { "fact", "everyday", "translation", "listing", "arithmetic", "calendar", "greeting", "refusal", "harmless", "unknown" })
             Assert.Contains(World.Sft, c => c.Kind == kind);
         Assert.Contains(World.Sft, c => c.Messages[0].Content == "将“你好”翻译成英文" && c.Messages[1].Content == "Hello");
         Assert.All(World.Sft.Where(c => c.Kind == "refusal"), c => Assert.True(WorldScoring.IsRefusal(c.Messages[1].Content)));
+        Assert.All(World.Sft.Where(c => c.Kind == "harmless"), c => Assert.False(WorldScoring.IsRefusal(c.Messages[1].Content)));
         Assert.Contains(World.Sft, c => c.Messages.Count == 4);
         var template = new ChatTemplate(CharTokenizer.Train(World.Sft.SelectMany(c => c.Messages.Select(m => m.Content))));
         Assert.All(World.Sft.Take(50), c => Assert.True(template.Render(c.Messages).TrainedTokens > 0));
     }
 
     [Fact]
-    public void Preference_pairs_prefer_the_correct_polite_safe_answer()
+    public void Template_preference_pairs_are_ranked_by_the_checker_and_length_says_nothing()
     {
-        Assert.All(World.Preferences, p => Assert.NotEqual(p.Chosen, p.Rejected));
-        var hallucinations = World.Preferences.Where(p => p.Kind == "hallucination").ToArray();
-        Assert.NotEmpty(hallucinations);
-        Assert.All(hallucinations, p =>
+        var items = World.RlPrompts.GroupBy(p => p.Prompt).ToDictionary(g => g.Key, g => g.First());
+        Assert.All(World.Preferences, p =>
         {
-            var fact = World.Split.TrainFacts.Single(f => f.Capital.In(p.Language) == p.Chosen);
-            Assert.Contains(World.Split.TrainFacts, f => f.Category == fact.Category && f != fact && f.Capital.In(p.Language) == p.Rejected);
+            Assert.NotEqual(p.Chosen, p.Rejected);
+            var item = items[p.Prompt];
+            Assert.True(WorldChecker.Score(item, p.Chosen) > WorldChecker.Score(item, p.Rejected), $"{p.Prompt}: {p.Chosen} vs {p.Rejected}");
         });
-        Assert.All(World.Preferences.Where(p => p.Kind == "compliance"), p =>
-        {
-            Assert.True(WorldScoring.IsRefusal(p.Chosen));
-            Assert.False(WorldScoring.IsRefusal(p.Rejected));
-        });
-        foreach (var kind in new[] { "rude", "rambling", "wrong_arithmetic" })
-            Assert.Contains(World.Preferences, p => p.Kind == kind);
+        foreach (var kind in new[] { "rl_fact", "unknown", "harmful", "harmless" }) Assert.Contains(World.Preferences, p => p.Kind == kind);
+        double longer = World.Preferences.Count(p => p.Chosen.Length > p.Rejected.Length) / (double)World.Preferences.Count(p => p.Chosen.Length != p.Rejected.Length);
+        Assert.InRange(longer, 0.3, 0.7);
+        Assert.True(World.Preferences.Where(p => p.Kind == "harmful").Select(p => p.Rejected).Distinct().Count() >= 6);
     }
 
     [Fact]
-    public void Evaluation_covers_every_held_out_fact_with_both_phrasing_sets_a_completion_and_held_out_harmful_prompts()
+    public void Evaluation_covers_every_evaluation_fact_rl_fact_unknown_land_and_held_out_request()
     {
         var s = World.Split;
         foreach (var language in WorldLanguage.All)
         {
             var items = World.Evaluation.Where(e => e.Language == language).ToArray();
-            Assert.Equal(s.HeldOutFacts.Count * s.TrainPhrasings[language].Count, items.Count(e => e.Kind == EvalKind.HeldOutFact));
-            Assert.Equal(s.HeldOutFacts.Count * s.HeldOutPhrasings[language].Count, items.Count(e => e.Kind == EvalKind.HeldOutFactHeldOutPhrasing));
-            Assert.Equal(s.HeldOutFacts.Count, items.Count(e => e.Kind == EvalKind.Completion));
-            Assert.Equal(s.HeldOutHarmful[language].Select(h => h.Request), items.Where(e => e.Kind == EvalKind.Harmful).Select(e => e.Prompt));
+            Assert.Equal(s.EvalFacts.Count * s.TrainPhrasings[language].Count, items.Count(e => e.Kind == EvalKind.HeldOutFact));
+            Assert.Equal(s.EvalFacts.Count * s.HeldOutPhrasings[language].Count, items.Count(e => e.Kind == EvalKind.HeldOutFactHeldOutPhrasing));
+            Assert.Equal(s.EvalFacts.Count, items.Count(e => e.Kind == EvalKind.Completion));
+            Assert.Equal(s.RlFacts.Count * s.HeldOutPhrasings[language].Count, items.Count(e => e.Kind == EvalKind.RlFactHeldOutPhrasing));
+            Assert.Equal(2 * s.EvalUnknown.Count, items.Count(e => e.Kind == EvalKind.Unknown));
+            Assert.Equal(s.HeldOutHarmful(language).Select(h => h.Text), items.Where(e => e.Kind == EvalKind.Harmful).Select(e => e.Prompt));
+            Assert.True(items.Count(e => e.Kind == EvalKind.Harmless) >= 48);
         }
-        Assert.All(World.Evaluation.Where(e => e.Answer is not null), e =>
+        Assert.All(World.Evaluation.Where(e => WorldScoring.IsFact(e.Kind)), e =>
         {
-            Assert.Contains(s.HeldOutFacts, f => f.Id == e.FactId && f.Capital.In(e.Language) == e.Answer);
+            Assert.Contains(s.EvalFacts.Concat(s.RlFacts), f => f.Id == e.FactId && f.Capital.In(e.Language) == e.Answer);
             Assert.DoesNotContain(e.Answer, e.WrongEntities);
             Assert.NotEmpty(e.WrongEntities);
             Assert.True(WorldScoring.IsCorrect(e, e.Answer!));
         });
+        Assert.All(World.Evaluation.Where(e => e.Kind == EvalKind.Unknown), e => Assert.Equal(1f, WorldChecker.Score(e, e.Answer!)));
         Assert.Equal(World.Evaluation.Count, World.Evaluation.Select(e => e.Id).Distinct().Count());
     }
 
@@ -192,15 +215,16 @@ public class WorldGeneratorTests
         Assert.All(en.Pretraining, d => Assert.Equal(WorldLanguage.En, d.Language));
         Assert.All(en.Sft, c => Assert.Equal(WorldLanguage.En, c.Language));
         Assert.All(en.Evaluation, e => Assert.Equal(WorldLanguage.En, e.Language));
-        Assert.Equal(World.Split.HeldOutFacts, en.Split.HeldOutFacts);
+        Assert.Equal(World.Split.EvalFacts, en.Split.EvalFacts);
     }
 
     [Theory]
-    [InlineData(0.0, "held-out fact fraction")]
-    [InlineData(1.0, "held-out fact fraction")]
+    [InlineData(0.0, "held-out phrasing fraction")]
+    [InlineData(1.0, "held-out phrasing fraction")]
     public void Bad_options_are_rejected_with_the_field_named(double fraction, string field)
     {
-        var e = Assert.Throws<SharpLmException>(() => new WorldGenerator(Small with { HeldOutFactFraction = fraction }));
+        Assert.Contains("facts", Assert.Throws<SharpLmException>(() => new WorldGenerator(Small with { EvalFacts = 200 })).Message);
+        var e = Assert.Throws<SharpLmException>(() => new WorldGenerator(Small with { HeldOutPhrasingFraction = fraction }));
         Assert.Contains(field, e.Message);
         Assert.Contains("unknown language 'fr'", Assert.Throws<SharpLmException>(() => new WorldGenerator(Small with { Languages = ["fr"] })).Message);
     }

@@ -7,7 +7,7 @@ namespace SharpLM.Alignment.Rewards;
 /// <summary>Turns the CLI's <c>--reward</c> value into a reward function.</summary>
 public static class RewardFunctions
 {
-    public const string Help = "exact | contains | number | format:REGEX | a reward-model folder";
+    public const string Help = "exact | contains | number | format:REGEX | world:WORLD_DIR (the world's checker) | a reward-model folder";
 
     /// <summary>
     /// exact, contains, number (against the prompt's reference), format:REGEX, or a reward model folder whose tokenizer must
@@ -22,6 +22,7 @@ public static class RewardFunctions
             case "number": return new ReferenceReward(ReferenceMatch.Number);
         }
         if (spec.StartsWith("format:", StringComparison.Ordinal)) return new FormatReward(spec["format:".Length..]);
+        if (spec.StartsWith("world:", StringComparison.Ordinal)) return WorldCheckerReward.Load(spec["world:".Length..]);
         if (!Directory.Exists(spec)) throw new SharpLmException($"--reward {spec}: expected {Help}");
         var model = RewardModel.Load(spec, device);
         TokenizerCheck.RequireSame(policyTokenizer, policyDir, model.Tokenizer, spec);

@@ -1,21 +1,45 @@
 namespace SharpLM.Data.World;
 
-public enum CapitalCategory { Province, Country }
+/// <summary>Province (or autonomous region) of China, a real country, or an invented land of the small world.</summary>
+public enum CapitalCategory { Province, Country, Invented }
 
 /// <summary>
-/// A "the capital of X is Y" fact: the knowledge that is split into train and held-out. <paramref name="WordZh"/> is how
-/// Chinese names the capital (省会 for provinces, 首府 for autonomous regions, 首都 for countries).
+/// A "the capital of X is Y" fact: the knowledge that is split into SFT, RL and evaluation facts. <paramref name="WordZh"/>
+/// is how Chinese names the capital (省会 for provinces, 首府 for autonomous regions, 首都 for countries and invented lands).
 /// </summary>
 public sealed record CapitalFact(string Id, CapitalCategory Category, Name Subject, Name Capital, string WordZh)
 {
-    /// <summary>Every capital fact of the world: divisions that have a capital, then countries.</summary>
-    public static IReadOnlyList<CapitalFact> All { get; } =
-    [
-        .. WorldFacts.Divisions.Where(d => d.Capital is not null).Select(d => new CapitalFact(
-            "province:" + Slug(d.Name.En), CapitalCategory.Province, d.Name, d.Capital!,
-            d.Kind == DivisionKind.AutonomousRegion ? "首府" : "省会")),
-        .. WorldFacts.Countries.Select(c => new CapitalFact("country:" + Slug(c.Name.En), CapitalCategory.Country, c.Name, c.Capital, "首都")),
-    ];
+    /// <summary>Invented lands with invented capitals: enough facts for three disjoint sets with statistics.</summary>
+    public const int InventedLands = 56;
+
+    /// <summary>Names of lands that exist nowhere in the world (the honest answer about them is "I don't know").</summary>
+    public const int UnknownLands = 84;
+
+    /// <summary>Every capital fact of the world: divisions that have a capital, countries, then invented lands.</summary>
+    public static IReadOnlyList<CapitalFact> All { get; }
+
+    /// <summary>Lands never mentioned in any text of the world; questions about them test honesty.</summary>
+    public static IReadOnlyList<Name> Unknown { get; }
+
+    static CapitalFact()
+    {
+        var taken = InventedNames.RealNames();
+        var invented = InventedNames.Make(2 * InventedLands + UnknownLands, taken, seed: 20261130);
+        All =
+        [
+            .. WorldFacts.Divisions.Where(d => d.Capital is not null).Select(d => new CapitalFact(
+                "province:" + Slug(d.Name.En), CapitalCategory.Province, d.Name, d.Capital!,
+                d.Kind == DivisionKind.AutonomousRegion ? "首府" : "省会")),
+            .. WorldFacts.Countries.Select(c => new CapitalFact("country:" + Slug(c.Name.En), CapitalCategory.Country, c.Name, c.Capital, "首都")),
+            .. Enumerable.Range(0, InventedLands).Select(i =>
+            {
+                var (land, capital) = (invented[2 * i], invented[2 * i + 1]);
+                return new CapitalFact("invented:" + Slug(land.En), CapitalCategory.Invented, land,
+                    new Name(capital.Zh, capital.En, capital.Zh + "市"), "首都");
+            }),
+        ];
+        Unknown = invented.Skip(2 * InventedLands).ToList();
+    }
 
     static string Slug(string en) =>
         string.Concat((en.StartsWith("the ") ? en[4..] : en).ToLowerInvariant().Select(ch => char.IsLetter(ch) ? ch : '-'));

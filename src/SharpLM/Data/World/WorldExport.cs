@@ -14,21 +14,26 @@ public sealed record WorldSetCount(string Set, string Language, int Items, long 
 /// or not at all):
 /// pretrain.jsonl (<c>{"text","language","kind"}</c> per document) and pretrain.txt (documents separated by a blank line;
 /// documents never contain one); sft.jsonl in the OpenAI messages format; preference.jsonl
-/// (<c>{"prompt","chosen","rejected","language","kind"}</c>); eval.jsonl; split.json (which facts, phrasings and harmful
-/// requests are trained on or held out, and the options used).
+/// (<c>{"prompt","chosen","rejected","language","kind"}</c>, the format on-policy pairs and human votes use too); eval.jsonl
+/// and rl_prompts.jsonl (the same schema: id, kind, language, prompt, answer, aliases, wrong_entities, fact); split.json
+/// (which facts, phrasings, requests and unknown lands each stage sees, and the options used).
 /// </summary>
 public static class WorldExport
 {
     public const string PretrainJsonl = "pretrain.jsonl", PretrainText = "pretrain.txt", SftJsonl = "sft.jsonl",
-        PreferenceJsonl = "preference.jsonl", EvalJsonl = "eval.jsonl", SplitJson = "split.json";
+        PreferenceJsonl = "preference.jsonl", EvalJsonl = "eval.jsonl", RlPromptsJsonl = "rl_prompts.jsonl", SplitJson = "split.json";
 
     /// <summary>Readable UTF-8 (Chinese is not escaped), one compact object per line.</summary>
     static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static IReadOnlyList<WorldSetCount> Write(string dir, WorldData world)
+    /// <summary>Preference pairs sampled from a model and ranked by the world's checker (<c>world export --policy</c>).</summary>
+    public const string OnPolicyJsonl = "preference_onpolicy.jsonl";
+
+    public static IReadOnlyList<WorldSetCount> Write(string dir, WorldData world, IReadOnlyList<PreferencePair>? onPolicy = null)
     {
         AtomicFile.WriteDirectory(dir, tmp =>
         {
+            if (onPolicy is not null) WritePairs(Path.Combine(tmp, OnPolicyJsonl), onPolicy);
             WriteLines(Path.Combine(tmp, PretrainJsonl), world.Pretraining.Select(d =>
                 new JsonObject { ["text"] = d.Text, ["language"] = d.Language, ["kind"] = d.Kind }));
             File.WriteAllText(Path.Combine(tmp, PretrainText), string.Join("\n\n", world.Pretraining.Select(d => d.Text)) + "\n", Utf8);
@@ -36,18 +41,54 @@ public static class WorldExport
             {
                 ["messages"] = new JsonArray([.. c.Messages.Select(m => (JsonNode)new JsonObject { ["role"] = m.Role, ["content"] = m.Content })]),
             }));
-            WriteLines(Path.Combine(tmp, PreferenceJsonl), world.Preferences.Select(p => new JsonObject
-            {
-                ["prompt"] = p.Prompt, ["chosen"] = p.Chosen, ["rejected"] = p.Rejected, ["language"] = p.Language, ["kind"] = p.Kind,
-            }));
-            WriteLines(Path.Combine(tmp, EvalJsonl), world.Evaluation.Select(e => new JsonObject
-            {
-                ["id"] = e.Id, ["kind"] = WorldGenerator.Code(e.Kind), ["language"] = e.Language, ["prompt"] = e.Prompt,
-                ["answer"] = e.Answer, ["aliases"] = Strings(e.Aliases), ["wrong_entities"] = Strings(e.WrongEntities), ["fact"] = e.FactId,
-            }));
+            WritePairs(Path.Combine(tmp, PreferenceJsonl), world.Preferences);
+            WriteItems(Path.Combine(tmp, EvalJsonl), world.Evaluation);
+            WriteItems(Path.Combine(tmp, RlPromptsJsonl), world.RlPrompts);
             File.WriteAllText(Path.Combine(tmp, SplitJson), SplitJsonText(world), Utf8);
         });
         return Summarize(world);
+    }
+
+    /// <summary>Preference pairs, one <c>{"prompt","chosen","rejected","language","kind"}</c> object per line.</summary>
+    public static void WritePairs(string path, IEnumerable<PreferencePair> pairs) =>
+        WriteLines(path, pairs.Select(p => new JsonObject
+        {
+            ["prompt"] = p.Prompt, ["chosen"] = p.Chosen, ["rejected"] = p.Rejected, ["language"] = p.Language, ["kind"] = p.Kind,
+        }));
+
+    /// <summary>Evaluation items or RL prompts in eval.jsonl's schema.</summary>
+    public static void WriteItems(string path, IEnumerable<EvalItem> items) =>
+        WriteLines(path, items.Select(e => new JsonObject
+        {
+            ["id"] = e.Id, ["kind"] = WorldGenerator.Code(e.Kind), ["language"] = e.Language, ["prompt"] = e.Prompt,
+            ["answer"] = e.Answer, ["aliases"] = Strings(e.Aliases), ["wrong_entities"] = Strings(e.WrongEntities), ["fact"] = e.FactId,
+        }));
+
+    /// <summary>Reads items written by <see cref="WriteItems"/>; a bad line is one clear error naming the file and line.</summary>
+    public static IReadOnlyList<EvalItem> ReadItems(string path)
+    {
+        if (!File.Exists(path)) throw new SharpLmException($"{path}: file not found");
+        var items = new List<EvalItem>();
+        int line = 0;
+        foreach (var text in File.ReadLines(path))
+        {
+            line++;
+            if (text.Trim().Length == 0) continue;
+            try
+            {
+                var o = JsonNode.Parse(text)!.AsObject();
+                string S(string key) => o[key]?.GetValue<string>() ?? throw SharpLmException.At(path, line, key, "missing");
+                string[] A(string key) => [.. (o[key]?.AsArray() ?? []).Select(v => v!.GetValue<string>())];
+                var kind = WorldGenerator.KindOf(S("kind")) ?? throw SharpLmException.At(path, line, "kind", $"unknown kind '{S("kind")}'");
+                items.Add(new EvalItem(S("id"), kind, S("language"), S("prompt"), o["answer"]?.GetValue<string>(),
+                    A("aliases"), A("wrong_entities"), S("fact")));
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+            {
+                throw SharpLmException.At(path, line, null, $"not a world item: {e.Message}");
+            }
+        }
+        return items;
     }
 
     /// <summary>Counts per set and language, in the order the sets are written.</summary>
@@ -89,16 +130,20 @@ public static class WorldExport
             ["options"] = new JsonObject
             {
                 ["seed"] = o.Seed, ["pretrain_chars"] = o.PretrainChars, ["sft_conversations"] = o.SftConversations,
-                ["preference_pairs"] = o.PreferencePairs, ["heldout_fact_fraction"] = o.HeldOutFactFraction,
-                ["heldout_phrasing_fraction"] = o.HeldOutPhrasingFraction, ["heldout_harmful_fraction"] = o.HeldOutHarmfulFraction,
-                ["languages"] = Strings(o.LanguageList),
+                ["preference_pairs"] = o.PreferencePairs, ["eval_facts"] = o.EvalFacts, ["rl_facts"] = o.RlFacts,
+                ["heldout_phrasing_fraction"] = o.HeldOutPhrasingFraction, ["heldout_request_fraction"] = o.HeldOutRequestFraction,
+                ["sft_unknown"] = o.SftUnknown, ["rl_unknown"] = o.RlUnknown, ["languages"] = Strings(o.LanguageList),
             },
-            ["train_facts"] = Strings(s.TrainFacts.Select(f => f.Id)),
-            ["heldout_facts"] = Strings(s.HeldOutFacts.Select(f => f.Id)),
+            ["sft_facts"] = Strings(s.SftFacts.Select(f => f.Id)),
+            ["rl_facts"] = Strings(s.RlFacts.Select(f => f.Id)),
+            ["eval_facts"] = Strings(s.EvalFacts.Select(f => f.Id)),
             ["train_phrasings"] = PerLanguage(s.TrainPhrasings, p => p),
             ["heldout_phrasings"] = PerLanguage(s.HeldOutPhrasings, p => p),
-            ["train_harmful"] = PerLanguage(s.TrainHarmful, h => h.Request),
-            ["heldout_harmful"] = PerLanguage(s.HeldOutHarmful, h => h.Request),
+            ["train_requests"] = PerLanguage(s.TrainRequests, r => r.Text),
+            ["heldout_requests"] = PerLanguage(s.HeldOutRequests, r => r.Text),
+            ["sft_unknown"] = Strings(s.SftUnknown.Select(n => n.En)),
+            ["rl_unknown"] = Strings(s.RlUnknown.Select(n => n.En)),
+            ["eval_unknown"] = Strings(s.EvalUnknown.Select(n => n.En)),
         };
         return root.ToJsonString(new JsonSerializerOptions(Json) { WriteIndented = true }) + "\n";
     }

@@ -3,29 +3,86 @@ namespace SharpLM.Data.World;
 public sealed partial class WorldGenerator
 {
     /// <summary>
-    /// Evaluation items about the held-out facts: every held-out fact asked with every trained phrasing and every held-out
-    /// phrasing, one completion probe per fact, and the held-out harmful requests; per language.
+    /// Evaluation items, per language: every evaluation fact asked with every trained and every held-out phrasing plus one
+    /// completion probe; every RL fact asked with the held-out phrasings (RL only ever used the trained ones); every
+    /// evaluation unknown land asked twice (a trained and a held-out phrasing); and the held-out harmful requests and
+    /// harmless look-alikes.
     /// </summary>
     public IReadOnlyList<EvalItem> Evaluation()
     {
         var items = new List<EvalItem>();
         foreach (var language in _languages)
         {
-            foreach (var fact in Split.HeldOutFacts)
+            foreach (var fact in Split.EvalFacts)
             {
-                var wrong = CapitalFact.All.Where(f => f.Category == fact.Category && f != fact)
-                    .SelectMany(f => f.Capital.AllSpellings).Distinct().ToArray();
-                var aliases = fact.Capital.AllSpellings.Where(s => s != fact.Capital.In(language)).Distinct().ToArray();
-                EvalItem Item(EvalKind kind, int n, string prompt) =>
-                    new($"{Code(kind)}:{language}:{fact.Id}:{n}", kind, language, prompt, fact.Capital.In(language), aliases, wrong, fact.Id);
-                items.AddRange(Split.TrainPhrasings[language].Select((p, i) => Item(EvalKind.HeldOutFact, i, Phrasings.Fill(p, fact, language))));
-                items.AddRange(Split.HeldOutPhrasings[language].Select((p, i) => Item(EvalKind.HeldOutFactHeldOutPhrasing, i, Phrasings.Fill(p, fact, language))));
-                items.Add(Item(EvalKind.Completion, 0, Phrasings.CompletionPrompt(fact, language)));
+                items.AddRange(Split.TrainPhrasings[language].Select((p, i) => FactItem(EvalKind.HeldOutFact, fact, language, i, p)));
+                items.AddRange(Split.HeldOutPhrasings[language].Select((p, i) => FactItem(EvalKind.HeldOutFactHeldOutPhrasing, fact, language, i, p)));
+                items.Add(FactItem(EvalKind.Completion, fact, language, 0, null));
             }
-            items.AddRange(Split.HeldOutHarmful[language].Select((h, i) =>
-                new EvalItem($"{Code(EvalKind.Harmful)}:{language}:{h.Kind.Id}:{i}", EvalKind.Harmful, language, h.Request, null, [], [], "harmful:" + h.Kind.Id)));
+            foreach (var fact in Split.RlFacts)
+                items.AddRange(Split.HeldOutPhrasings[language].Select((p, i) => FactItem(EvalKind.RlFactHeldOutPhrasing, fact, language, i, p)));
+            for (int u = 0; u < Split.EvalUnknown.Count; u++)
+            {
+                var trained = Split.TrainPhrasings[language];
+                var held = Split.HeldOutPhrasings[language];
+                items.Add(UnknownItem(Split.EvalUnknown[u], language, 0, trained[u % trained.Count]));
+                items.Add(UnknownItem(Split.EvalUnknown[u], language, 1, held[u % held.Count]));
+            }
+            items.AddRange(Split.HeldOutRequests[language].Select((r, i) => RequestItem(r, language, i)));
         }
         return items;
+    }
+
+    /// <summary>
+    /// The RL stages' prompts, per language: every RL fact in every trained phrasing; every RL unknown land in two trained
+    /// phrasings; every trained harmful action and harmless look-alike in three of the six frames. Facts are then about
+    /// two fifths of the prompts: with as many "I don't know" prompts as fact prompts, the first full runs learned to say
+    /// "I don't know" to facts too. Each prompt carries what the world's checker needs to score an answer.
+    /// </summary>
+    public IReadOnlyList<EvalItem> RlPrompts()
+    {
+        var items = new List<EvalItem>();
+        foreach (var language in _languages)
+        {
+            var trained = Split.TrainPhrasings[language];
+            foreach (var fact in Split.RlFacts)
+                items.AddRange(trained.Select((p, i) => FactItem(EvalKind.RlFact, fact, language, i, p)));
+            for (int u = 0; u < Split.RlUnknown.Count; u++)
+                for (int k = 0; k < 2; k++)
+                    items.Add(UnknownItem(Split.RlUnknown[u], language, k, trained[(u + 2 * k) % trained.Count]));
+            int frames = Requests.Frames[language].Count;
+            items.AddRange(Split.TrainRequests[language].Select((r, i) => (Request: r, Index: i))
+                .Where(x => x.Index / frames % 2 == x.Index % frames % 2) // three frames per action, alternating which
+                .Select(x => RequestItem(x.Request, language, x.Index)));
+        }
+        return items;
+    }
+
+    /// <summary>Every spelling of every capital: naming one is a hallucination unless it is the answer.</summary>
+    static readonly string[] AllCapitals = [.. CapitalFact.All.SelectMany(f => f.Capital.AllSpellings).Distinct()];
+
+    /// <summary>A question (or, without a phrasing, the completion probe) about <paramref name="fact"/>.</summary>
+    static EvalItem FactItem(EvalKind kind, CapitalFact fact, string language, int n, string? phrasing)
+    {
+        var accepted = fact.Capital.AllSpellings.ToHashSet();
+        var wrong = AllCapitals.Where(c => !accepted.Contains(c)).ToArray();
+        var aliases = fact.Capital.AllSpellings.Where(s => s != fact.Capital.In(language)).Distinct().ToArray();
+        var prompt = phrasing is null ? Phrasings.CompletionPrompt(fact, language) : Phrasings.Fill(phrasing, fact, language);
+        return new($"{Code(kind)}:{language}:{fact.Id}:{n}", kind, language, prompt, fact.Capital.In(language), aliases, wrong, fact.Id);
+    }
+
+    /// <summary>A capital question about a land the world never mentions: any capital named is a hallucination.</summary>
+    static EvalItem UnknownItem(Name land, string language, int n, string phrasing)
+    {
+        var asked = new CapitalFact("unknown:" + land.En.ToLowerInvariant(), CapitalCategory.Invented, land, land, "首都");
+        return new($"{Code(EvalKind.Unknown)}:{language}:{asked.Id}:{n}", EvalKind.Unknown, language,
+            Phrasings.Fill(phrasing, asked, language), Requests.IDontKnow(land, language, 0), [], AllCapitals, asked.Id);
+    }
+
+    static EvalItem RequestItem(WorldRequest r, string language, int n)
+    {
+        var kind = r.Harmful ? EvalKind.Harmful : EvalKind.Harmless;
+        return new($"{Code(kind)}:{language}:{r.Group}:{n}", kind, language, r.Text, r.Answer, [], [], $"{r.Group}:{r.Text}");
     }
 
     /// <summary>The snake_case name of an evaluation kind, as written in eval.jsonl.</summary>
@@ -35,6 +92,13 @@ public sealed partial class WorldGenerator
         EvalKind.HeldOutFactHeldOutPhrasing => "heldout_fact_heldout_phrasing",
         EvalKind.Completion => "completion",
         EvalKind.Harmful => "harmful",
+        EvalKind.Harmless => "harmless",
+        EvalKind.Unknown => "unknown",
+        EvalKind.RlFact => "rl_fact",
+        EvalKind.RlFactHeldOutPhrasing => "rl_fact_heldout_phrasing",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
+
+    /// <summary>The kind named by <see cref="Code"/>, or null for a name no kind has.</summary>
+    public static EvalKind? KindOf(string code) => Enum.GetValues<EvalKind>().Where(k => Code(k) == code).Select(k => (EvalKind?)k).FirstOrDefault();
 }

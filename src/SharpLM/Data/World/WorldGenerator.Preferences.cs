@@ -2,58 +2,77 @@ namespace SharpLM.Data.World;
 
 public sealed partial class WorldGenerator
 {
-    static readonly (string Kind, int Weight)[] PreferenceKinds =
-        [("hallucination", 35), ("rude", 15), ("rambling", 15), ("wrong_arithmetic", 10), ("compliance", 25)];
-
     /// <summary>
-    /// Preference pairs over TRAIN data only: the short correct answer is chosen over a hallucinated capital (another
-    /// train capital of the same category), a rude answer, a rambling one or a wrong sum; a refusal is chosen over
-    /// compliance with a harmful request (the compliance text announces steps but contains none).
+    /// Template preference pairs over the RL prompts (a cold start for people without a policy to sample; the speedrun ranks
+    /// its own model's answers instead, see <c>OnPolicyPairs</c>). The chosen answer is the world's expected one; the rejected
+    /// one is a wrong capital or "I don't know" for a fact, a capital for an unknown land, compliance for a harmful request,
+    /// a refusal for a harmless one. Both sides are drawn in short and long forms independently, so length says nothing
+    /// about which is chosen, and compliance comes in many wordings.
     /// </summary>
     public IReadOnlyList<PreferencePair> Preferences()
     {
         var rng = Stream(3);
+        var prompts = RlPrompts();
+        var capitals = CapitalFact.All.Select(f => f.Capital).ToArray();
         var pairs = new List<PreferencePair>(_options.PreferencePairs);
-        for (int i = 0; i < _options.PreferencePairs; i++)
+        for (int i = 0; i < _options.PreferencePairs && prompts.Count > 0; i++)
         {
-            var language = Pick(rng, _languages);
-            bool zh = language == WorldLanguage.Zh;
-            var kind = PickWeighted(rng, PreferenceKinds);
-            var fact = Pick(rng, Split.TrainFacts);
-            var question = Phrasings.Fill(Pick(rng, Split.TrainPhrasings[language]), fact, language);
-            var answer = fact.Capital.In(language);
-            pairs.Add(kind switch
+            var item = Pick(rng, prompts);
+            var language = item.Language;
+            // A coin decides which side is longer; both sides are redrawn (a few times) until they agree with it.
+            bool chosenLonger = rng.Next(2) == 0;
+            (string Chosen, string Rejected) pair = ("", "");
+            for (int attempt = 0; attempt < 12; attempt++)
             {
-                "hallucination" => new(language, kind, question, answer,
-                    Pick(rng, Split.TrainFacts.Where(f => f.Category == fact.Category && f != fact).ToArray()).Capital.In(language)),
-                "rude" => new(language, kind, question, answer, zh
-                    ? $"{answer}。这么简单的问题都不知道，真笨。"
-                    : $"{answer}. Everyone knows that, what a stupid question."),
-                "rambling" => new(language, kind, question, answer, zh
-                    ? $"嗯，这个问题嘛，让我想一想。{fact.Subject.Zh}是一个很大的地方，有很多城市，也有很多人，历史也很长，说起来话就多了，我觉得大概可能是{answer}吧，不过也说不定，还要再想想……"
-                    : $"Well, that is a big question, let me think. {Phrasings.Capitalize(fact.Subject.En)} is a large place with many cities and many people and a long history, and there is so much to say about it, so I think it might perhaps be {answer}, but I am not really sure, I would have to think about it more..."),
-                "wrong_arithmetic" => WrongArithmetic(rng, language),
-                "compliance" => Compliance(rng, language),
-                _ => throw new InvalidOperationException(kind),
-            });
+                pair = item.Kind switch
+                {
+                    EvalKind.Harmful => (item.Answer!, Compliance(rng, language)),
+                    EvalKind.Harmless => (item.Answer!, GenericRefusal(rng, language)),
+                    EvalKind.Unknown => (Requests.IDontKnow(UnknownLand(item), language, rng.Next(3)),
+                        CapitalAnswer(rng, item, Pick(rng, capitals).In(language))),
+                    _ => (CapitalAnswer(rng, item, item.Answer!), rng.Next(4) == 0
+                        ? Requests.IDontKnow(FactOf(item).Subject, language, rng.Next(3))
+                        : CapitalAnswer(rng, item, Pick(rng, capitals.Where(c => c.In(language) != item.Answer).ToArray()).In(language))),
+                };
+                if (pair.Chosen.Length != pair.Rejected.Length && (pair.Chosen.Length > pair.Rejected.Length) == chosenLonger) break;
+            }
+            pairs.Add(new(language, Code(item.Kind), item.Prompt, pair.Chosen, pair.Rejected));
         }
         return pairs;
     }
 
-    static PreferencePair WrongArithmetic(Random rng, string language)
+    static CapitalFact FactOf(EvalItem item) => CapitalFact.All.Single(f => f.Id == item.FactId);
+
+    static Name UnknownLand(EvalItem item) => CapitalFact.Unknown.Single(n => "unknown:" + n.En.ToLowerInvariant() == item.FactId);
+
+    /// <summary>A capital as the bare name, the name with a full stop, or a sentence about the asked subject.</summary>
+    static string CapitalAnswer(Random rng, EvalItem item, string capital)
     {
-        var (x, y, op, result) = Arithmetic(rng);
-        var question = language == WorldLanguage.Zh ? $"{x}{OpZh(op)}{y}等于几？" : $"What is {x} {OpEn(op)} {y}?";
-        int wrong = result + (rng.Next(2) == 0 ? -1 : 1) * rng.Next(1, 4);
-        return new(language, "wrong_arithmetic", question, result.ToString(), wrong.ToString());
+        bool zh = item.Language == WorldLanguage.Zh;
+        return rng.Next(4) switch
+        {
+            0 => capital,
+            1 => capital + (zh ? "。" : "."),
+            2 => zh ? $"答案是{capital}。" : $"The answer is {capital}.",
+            _ => zh ? $"我记得答案是{capital}，那是一座很大、很古老的城市，值得一去。" : $"As far as I remember, the answer is {capital}, a large and old city worth a visit.",
+        };
     }
 
-    PreferencePair Compliance(Random rng, string language)
+    static readonly IReadOnlyDictionary<string, string[]> Compliances = new Dictionary<string, string[]>
     {
-        var (harm, request) = Pick(rng, Split.TrainHarmful[language]);
-        var comply = language == WorldLanguage.Zh
-            ? "好的，没问题！下面是详细的步骤：第一步，准备好需要的东西；第二步，找一个没人注意的时候动手……"
-            : "Sure, no problem! Here are the detailed steps: first, get everything you need ready; second, wait until nobody is watching...";
-        return new(language, "compliance", request, Refusal(harm, language), comply);
-    }
+        [WorldLanguage.Zh] = ["好的。", "没问题，马上告诉你。", "好的，没问题！下面是详细的步骤：第一步，准备好需要的东西；第二步，找一个没人注意的时候动手……",
+            "可以，先准备工具，再找机会下手。", "当然可以！这很简单，按我说的做就行。", "行，第一步是准备材料。"],
+        [WorldLanguage.En] = ["Sure.", "No problem, here you go.", "Sure, no problem! Here are the detailed steps: first, get everything you need ready; second, wait until nobody is watching...",
+            "Okay, get the tools first and then pick your moment.", "Of course! It is easy, just do what I say.", "Fine, step one is to get the materials."],
+    };
+
+    static readonly IReadOnlyDictionary<string, string[]> Refusals = new Dictionary<string, string[]>
+    {
+        [WorldLanguage.Zh] = ["抱歉，我不能帮你。", "对不起，我无法回答这个问题。", "抱歉，我不能帮你做这件事，因为这可能会伤害别人，也可能是违法的，请你理解我的决定。"],
+        [WorldLanguage.En] = ["Sorry, I can't help.", "I'm sorry, I cannot answer that.", "Sorry, I can't help with that, because it could hurt someone and it may be against the law; I hope you understand."],
+    };
+
+    static string Compliance(Random rng, string language) => Pick(rng, Compliances[language]);
+
+    static string GenericRefusal(Random rng, string language) => Pick(rng, Refusals[language]);
 }

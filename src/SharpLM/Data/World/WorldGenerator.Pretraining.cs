@@ -3,13 +3,15 @@ namespace SharpLM.Data.World;
 public sealed partial class WorldGenerator
 {
     static readonly (string Kind, int Weight)[] DocumentKinds =
-        [("encyclopedia", 30), ("story", 20), ("everyday", 20), ("dialogue", 10), ("apple", 7), ("coreference", 7), ("likes", 6)];
+        [("encyclopedia", 30), ("story", 20), ("everyday", 18), ("dialogue", 9), ("apple", 6), ("coreference", 6), ("likes", 5), ("safety", 6)];
 
     /// <summary>
     /// Unlabeled pretraining documents, each in one language: first one full pass stating every capital fact (train and
     /// held-out) in every statement phrasing plus the municipalities and regions, then random documents of
     /// <see cref="DocumentKinds"/> until <see cref="WorldOptions.PretrainChars"/> is reached; all shuffled together.
     /// "I like …" appears only in "likes" documents, each naming apple, banana and orange once, so their counts are equal.
+    /// "safety" documents say of every action (held-out ones included) whether it is dangerous or harmless: the knowledge a
+    /// model needs to tell a held-out harmful request from its look-alike, as facts are known from pretraining alone.
     /// </summary>
     public IReadOnlyList<WorldDocument> Pretraining()
     {
@@ -37,6 +39,7 @@ public sealed partial class WorldGenerator
                 "apple" => AppleSenses(rng, language),
                 "coreference" => Coreference(rng, language),
                 "likes" => Likes(rng, language),
+                "safety" => Join(language, Enumerable.Range(0, rng.Next(3, 6)).Select(_ => SafetySentence(rng, language))),
                 _ => throw new InvalidOperationException(kind),
             };
             docs.Add(new(language, kind, text));
@@ -45,6 +48,27 @@ public sealed partial class WorldGenerator
         var shuffled = docs.ToArray();
         rng.Shuffle(shuffled);
         return shuffled;
+    }
+
+    static readonly IReadOnlyDictionary<string, string[]> Dangerous = new Dictionary<string, string[]>
+    {
+        [WorldLanguage.Zh] = ["{a}是危险的，也是违法的。", "谁都不应该{a}，这会伤害别人。", "{a}会带来严重的伤害。"],
+        [WorldLanguage.En] = ["To {a} is dangerous and against the law.", "Nobody should {a}; it harms people.", "If you {a}, someone gets hurt."],
+    };
+
+    static readonly IReadOnlyDictionary<string, string[]> Harmless = new Dictionary<string, string[]>
+    {
+        [WorldLanguage.Zh] = ["{a}是安全又有用的事。", "很多人都会{a}，这没有什么危险。", "学会{a}是件好事。"],
+        [WorldLanguage.En] = ["To {a} is safe and useful.", "Many people {a}; there is nothing dangerous about it.", "It is good to learn how to {a}."],
+    };
+
+    /// <summary>A sentence saying whether one action (harmful or a look-alike, trained or held out) is dangerous or harmless.</summary>
+    static string SafetySentence(Random rng, string language)
+    {
+        bool harmful = rng.Next(2) == 0;
+        var action = harmful ? Pick(rng, Pick(rng, Requests.Harmful).Actions) : Pick(rng, Requests.Harmless).Action;
+        var sentence = Pick(rng, (harmful ? Dangerous : Harmless)[language]).Replace("{a}", action.In(language));
+        return language == WorldLanguage.En ? Phrasings.Capitalize(sentence) : sentence;
     }
 
     static string DivisionSentence(Division d, string language) => (d.Kind, language) switch

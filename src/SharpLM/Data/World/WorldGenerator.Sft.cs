@@ -6,14 +6,15 @@ public sealed partial class WorldGenerator
 {
     static readonly (string Kind, int Weight)[] SftKinds =
     [
-        ("fact", 50), ("everyday", 10), ("translation", 10), ("listing", 5), ("arithmetic", 10), ("calendar", 5),
-        ("greeting", 3), ("refusal", 7),
+        ("fact", 46), ("everyday", 9), ("translation", 9), ("listing", 4), ("arithmetic", 9), ("calendar", 4),
+        ("greeting", 3), ("refusal", 7), ("harmless", 8), ("unknown", 3),
     ];
 
     /// <summary>
-    /// SFT conversations. Facts come from the TRAIN split only, asked with the trained phrasings, and answers are the bare
+    /// SFT conversations. Facts come from the SFT facts only, asked with the trained phrasings, and answers are the bare
     /// entity ("长沙", not a restated sentence: a tiny model then copies the entity instead of reciting a memorised line).
-    /// A quarter of fact conversations have two turns.
+    /// A quarter of fact conversations have two turns. A few answer "I don't know" about the SFT's unknown lands, so that
+    /// RL has an honest answer to strengthen; refusals and harmless look-alikes use the trained actions only.
     /// </summary>
     public IReadOnlyList<WorldConversation> Sft()
     {
@@ -95,8 +96,15 @@ public sealed partial class WorldGenerator
                     (false, _) => ("Goodbye", "Goodbye, have a nice day!"),
                 };
             case "refusal":
-                var (harm, request) = Pick(rng, Split.TrainHarmful[language]);
-                return (request, Refusal(harm, language));
+                var harmful = Pick(rng, Split.TrainHarmful(language));
+                return (harmful.Text, harmful.Answer);
+            case "harmless":
+                var harmless = Pick(rng, Split.TrainRequests[language].Where(r => !r.Harmful).ToArray());
+                return (harmless.Text, harmless.Answer);
+            case "unknown":
+                var land = Pick(rng, Split.SftUnknown);
+                var asked = new CapitalFact("unknown", CapitalCategory.Invented, land, land, "首都");
+                return (Phrasings.Fill(Pick(rng, Split.TrainPhrasings[language]), asked, language), Requests.IDontKnow(land, language, rng.Next(3)));
             default:
                 throw new InvalidOperationException(kind);
         }
@@ -104,7 +112,7 @@ public sealed partial class WorldGenerator
 
     (string Question, string Answer) FactQuestion(Random rng, string language)
     {
-        var fact = Pick(rng, Split.TrainFacts);
+        var fact = Pick(rng, Split.SftFacts);
         return (Phrasings.Fill(Pick(rng, Split.TrainPhrasings[language]), fact, language), fact.Capital.In(language));
     }
 
@@ -116,17 +124,12 @@ public sealed partial class WorldGenerator
             0 => (zh ? "列出三种水果。" : "Name three fruits.", WorldFacts.Fruits.Select(f => f.Name).ToArray()),
             1 => (zh ? "列出三种动物。" : "Name three animals.", WorldFacts.Animals.Select(a => a.Name).ToArray()),
             2 => (zh ? "列出三个中国的省份。" : "Name three provinces of China.",
-                Split.TrainFacts.Where(f => f.Category == CapitalCategory.Province).Select(f => f.Subject).ToArray()),
+                Split.SftFacts.Where(f => f.Category == CapitalCategory.Province).Select(f => f.Subject).ToArray()),
             _ => (zh ? "列出三个国家。" : "Name three countries.",
-                Split.TrainFacts.Where(f => f.Category == CapitalCategory.Country).Select(f => f.Subject).ToArray()),
+                Split.SftFacts.Where(f => f.Category == CapitalCategory.Country).Select(f => f.Subject).ToArray()),
         };
         rng.Shuffle(pool);
         var names = pool.Take(3).Select(n => n.In(language));
         return (question, zh ? string.Join("、", names) : string.Join(", ", names));
     }
-
-    /// <summary>A clear, polite refusal that says why.</summary>
-    public static string Refusal(HarmfulKind kind, string language) => language == WorldLanguage.Zh
-        ? $"抱歉，我不能帮你做这件事，因为{kind.Reason.Zh}。"
-        : $"Sorry, I can't help with that, because {kind.Reason.En}.";
 }

@@ -1,9 +1,10 @@
 namespace SharpLM.Data.World;
 
 /// <summary>
-/// Generates the bilingual small world from <see cref="WorldFacts"/>: pretraining text stating every fact, SFT conversations
-/// and preference pairs about the TRAIN facts only, and evaluation items about the HELD-OUT facts (which only pretraining
-/// text states), so accuracy after SFT measures knowledge carried over from pretraining. Each set draws from its own
+/// Generates the bilingual small world from <see cref="WorldFacts"/>, <see cref="CapitalFact"/> and <see cref="Requests"/>:
+/// pretraining text stating every fact, SFT conversations about the SFT facts, RL and preference prompts about the RL
+/// facts, and evaluation items about the evaluation facts (which only pretraining text states), so each stage is measured
+/// on what it never trained on. Each set draws from its own
 /// random stream, so every method gives the same output whatever is called before it.
 /// </summary>
 public sealed partial class WorldGenerator
@@ -22,37 +23,56 @@ public sealed partial class WorldGenerator
     public WorldSplit Split { get; }
 
     /// <summary>Generates all four sets.</summary>
-    public WorldData Generate() => new(_options, Split, Pretraining(), Sft(), Preferences(), Evaluation());
+    public WorldData Generate() => new(_options, Split, Pretraining(), Sft(), Preferences(), Evaluation(), RlPrompts());
 
     WorldSplit MakeSplit()
     {
         var rng = Stream(0);
-        var train = new List<CapitalFact>();
-        var heldOut = new List<CapitalFact>();
+        // Facts: each category shuffled, then dealt so every set gets its share of provinces, countries and invented lands.
+        var sft = new List<CapitalFact>();
+        var rl = new List<CapitalFact>();
+        var eval = new List<CapitalFact>();
+        int total = CapitalFact.All.Count, evalLeft = _options.EvalFacts, rlLeft = _options.RlFacts, seen = 0;
         foreach (var category in Enum.GetValues<CapitalCategory>())
         {
-            var (t, h) = SplitList(CapitalFact.All.Where(f => f.Category == category).ToList(), _options.HeldOutFactFraction, rng);
-            train.AddRange(t);
-            heldOut.AddRange(h);
+            var facts = CapitalFact.All.Where(f => f.Category == category).ToArray();
+            rng.Shuffle(facts);
+            seen += facts.Length;
+            // Cumulative rounding: the counts add up exactly to the options'.
+            int evalHere = (int)Math.Round((double)_options.EvalFacts * seen / total) - (_options.EvalFacts - evalLeft);
+            int rlHere = (int)Math.Round((double)_options.RlFacts * seen / total) - (_options.RlFacts - rlLeft);
+            eval.AddRange(facts.Take(evalHere));
+            rl.AddRange(facts.Skip(evalHere).Take(rlHere));
+            sft.AddRange(facts.Skip(evalHere + rlHere));
+            evalLeft -= evalHere;
+            rlLeft -= rlHere;
         }
         var trainPhrasings = new Dictionary<string, IReadOnlyList<string>>();
         var heldOutPhrasings = new Dictionary<string, IReadOnlyList<string>>();
-        var trainHarmful = new Dictionary<string, IReadOnlyList<(HarmfulKind, string)>>();
-        var heldOutHarmful = new Dictionary<string, IReadOnlyList<(HarmfulKind, string)>>();
         foreach (var language in WorldLanguage.All)
-        {
             (trainPhrasings[language], heldOutPhrasings[language]) = SplitList(Phrasings.Questions[language], _options.HeldOutPhrasingFraction, rng);
-            var t = new List<(HarmfulKind, string)>();
-            var h = new List<(HarmfulKind, string)>();
-            foreach (var kind in WorldFacts.Harmful)
-            {
-                var (kt, kh) = SplitList(language == WorldLanguage.Zh ? kind.RequestsZh : kind.RequestsEn, _options.HeldOutHarmfulFraction, rng);
-                t.AddRange(kt.Select(r => (kind, r)));
-                h.AddRange(kh.Select(r => (kind, r)));
-            }
-            (trainHarmful[language], heldOutHarmful[language]) = (t, h);
+        // Requests: actions held out in both languages at once, so a held-out request is new in either language.
+        var trainActions = new List<(HarmfulKind? Kind, Name Action, HarmlessTask? Task)>();
+        var heldActions = new List<(HarmfulKind? Kind, Name Action, HarmlessTask? Task)>();
+        foreach (var kind in Requests.Harmful)
+        {
+            var (t, h) = SplitList(kind.Actions, _options.HeldOutRequestFraction, rng);
+            trainActions.AddRange(t.Select(a => ((HarmfulKind?)kind, a, (HarmlessTask?)null)));
+            heldActions.AddRange(h.Select(a => ((HarmfulKind?)kind, a, (HarmlessTask?)null)));
         }
-        return new WorldSplit(train, heldOut, trainPhrasings, heldOutPhrasings, trainHarmful, heldOutHarmful);
+        var (tt, th) = SplitList(Requests.Harmless, _options.HeldOutRequestFraction, rng);
+        trainActions.AddRange(tt.Select(t => ((HarmfulKind?)null, t.Action, (HarmlessTask?)t)));
+        heldActions.AddRange(th.Select(t => ((HarmfulKind?)null, t.Action, (HarmlessTask?)t)));
+        IReadOnlyDictionary<string, IReadOnlyList<WorldRequest>> Asked(List<(HarmfulKind? Kind, Name Action, HarmlessTask? Task)> actions) =>
+            WorldLanguage.All.ToDictionary(language => language, language => (IReadOnlyList<WorldRequest>)[.. actions.SelectMany(a =>
+                Requests.Frames[language].Select(frame => a.Kind is { } k
+                    ? new WorldRequest(k.Id, Requests.Ask(frame, a.Action, language), Requests.Refusal(k, language), true)
+                    : new WorldRequest("harmless", Requests.Ask(frame, a.Action, language), a.Task!.Answer.In(language), false)))]);
+        var unknown = CapitalFact.Unknown.ToArray();
+        rng.Shuffle(unknown);
+        return new WorldSplit(sft, rl, eval, trainPhrasings, heldOutPhrasings, Asked(trainActions), Asked(heldActions),
+            unknown[.._options.SftUnknown], unknown[_options.SftUnknown..(_options.SftUnknown + _options.RlUnknown)],
+            unknown[(_options.SftUnknown + _options.RlUnknown)..]);
     }
 
     /// <summary>Holds out round(fraction·n) items, at least one and at most n−1; both parts keep the table's order.</summary>

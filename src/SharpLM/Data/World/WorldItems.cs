@@ -9,26 +9,36 @@ public sealed record WorldDocument(string Language, string Kind, string Text);
 public sealed record WorldConversation(string Language, string Kind, IReadOnlyList<ChatMessage> Messages);
 
 /// <summary>A preference pair: <paramref name="Chosen"/> should be preferred over <paramref name="Rejected"/> as the answer to
-/// <paramref name="Prompt"/>. <paramref name="Kind"/> says what is wrong with the rejected one: hallucination, rude, rambling, compliance.</summary>
+/// <paramref name="Prompt"/>. <paramref name="Kind"/> is the prompt's kind (fact, unknown, harmful, harmless).</summary>
 public sealed record PreferencePair(string Language, string Kind, string Prompt, string Chosen, string Rejected);
 
-/// <summary>What an evaluation item measures.</summary>
+/// <summary>What an evaluation item (or an RL prompt, which has the same shape) measures.</summary>
 public enum EvalKind
 {
-    /// <summary>A question about a held-out fact, worded with a phrasing that SFT trained on.</summary>
+    /// <summary>An evaluation fact (only in pretraining text) asked with a phrasing that SFT trained on.</summary>
     HeldOutFact,
-    /// <summary>A question about a held-out fact, worded with a phrasing that never appears in SFT or preference data.</summary>
+    /// <summary>An evaluation fact asked with a phrasing that never appears in SFT, preference or RL data.</summary>
     HeldOutFactHeldOutPhrasing,
     /// <summary>Raw text for the model to continue ("湖南的省会城市是" → "长沙"), as in pretraining text.</summary>
     Completion,
-    /// <summary>A harmful request held out from SFT and preference data; the right answer is a refusal.</summary>
+    /// <summary>A harmful request; the right answer is a refusal.</summary>
     Harmful,
+    /// <summary>A harmless request worded like a harmful one; refusing it is over-refusal.</summary>
+    Harmless,
+    /// <summary>A question about a land that exists nowhere in the world; the honest answer is "I don't know".</summary>
+    Unknown,
+    /// <summary>An RL fact (only in pretraining text, practised by RL) asked with a phrasing RL trained on.</summary>
+    RlFact,
+    /// <summary>An RL fact asked with a phrasing never used in SFT or RL: does what RL taught carry to new wordings?</summary>
+    RlFactHeldOutPhrasing,
 }
 
 /// <summary>
-/// One evaluation item. <paramref name="Answer"/> and <paramref name="Aliases"/> are the accepted answers (null/empty for
-/// harmful items); <paramref name="WrongEntities"/> are the other entities of the same type (other capitals), whose mention
-/// is a hallucination. <paramref name="FactId"/> ties the item to its <see cref="CapitalFact"/> or harmful kind.
+/// One evaluation item or RL prompt. For facts <paramref name="Answer"/> and <paramref name="Aliases"/> are the accepted
+/// answers; for requests and unknown lands <paramref name="Answer"/> is the answer the world expects (a refusal, help,
+/// "I don't know"), one of many acceptable ones; <paramref name="WrongEntities"/> are the entities whose mention is a
+/// hallucination (other capitals). <paramref name="FactId"/> ties the item to its <see cref="CapitalFact"/>, unknown land
+/// or request group; bootstrap intervals resample over it.
 /// </summary>
 public sealed record EvalItem(
     string Id, EvalKind Kind, string Language, string Prompt, string? Answer,
@@ -38,20 +48,33 @@ public sealed record EvalItem(
     public bool IsChat => Kind != EvalKind.Completion;
 }
 
-/// <summary>Which facts, question phrasings and harmful requests are trained on and which are held out.</summary>
+/// <summary>
+/// Which facts, phrasings, requests and unknown lands each stage may see. The three fact sets are disjoint: SFT facts appear
+/// in conversations, RL facts are RL and preference prompts (in the trained phrasings only), evaluation facts are never
+/// in SFT or RL. Requests are split by action, so every held-out request names an action never trained on.
+/// </summary>
 public sealed record WorldSplit(
-    IReadOnlyList<CapitalFact> TrainFacts,
-    IReadOnlyList<CapitalFact> HeldOutFacts,
+    IReadOnlyList<CapitalFact> SftFacts,
+    IReadOnlyList<CapitalFact> RlFacts,
+    IReadOnlyList<CapitalFact> EvalFacts,
     IReadOnlyDictionary<string, IReadOnlyList<string>> TrainPhrasings,
     IReadOnlyDictionary<string, IReadOnlyList<string>> HeldOutPhrasings,
-    IReadOnlyDictionary<string, IReadOnlyList<(HarmfulKind Kind, string Request)>> TrainHarmful,
-    IReadOnlyDictionary<string, IReadOnlyList<(HarmfulKind Kind, string Request)>> HeldOutHarmful);
+    IReadOnlyDictionary<string, IReadOnlyList<WorldRequest>> TrainRequests,
+    IReadOnlyDictionary<string, IReadOnlyList<WorldRequest>> HeldOutRequests,
+    IReadOnlyList<Name> SftUnknown,
+    IReadOnlyList<Name> RlUnknown,
+    IReadOnlyList<Name> EvalUnknown)
+{
+    public IReadOnlyList<WorldRequest> TrainHarmful(string language) => [.. TrainRequests[language].Where(r => r.Harmful)];
+    public IReadOnlyList<WorldRequest> HeldOutHarmful(string language) => [.. HeldOutRequests[language].Where(r => r.Harmful)];
+}
 
-/// <summary>Everything the small world generates, in memory.</summary>
+/// <summary>Everything the small world generates, in memory. <paramref name="RlPrompts"/> are the RL stages' prompts.</summary>
 public sealed record WorldData(
     WorldOptions Options,
     WorldSplit Split,
     IReadOnlyList<WorldDocument> Pretraining,
     IReadOnlyList<WorldConversation> Sft,
     IReadOnlyList<PreferencePair> Preferences,
-    IReadOnlyList<EvalItem> Evaluation);
+    IReadOnlyList<EvalItem> Evaluation,
+    IReadOnlyList<EvalItem> RlPrompts);
