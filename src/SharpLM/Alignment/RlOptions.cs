@@ -76,7 +76,6 @@ public sealed record RlOptions(
         Core.SharpLmException.Positive(KlHorizon, "--kl-horizon");
         Core.SharpLmException.Positive(Lr, "--lr");
         Core.SharpLmException.NonNegative(ValueClip, "--value-clip");
-        Core.SharpLmException.NonNegative(ValueCoef, "--value-coef");
         Core.SharpLmException.InRange(Gamma, "--gamma", 0, 1.000001);
         Core.SharpLmException.InRange(Lambda, "--lambda", 0, 1.000001);
         Core.SharpLmException.Positive(Temperature, "--temperature");
