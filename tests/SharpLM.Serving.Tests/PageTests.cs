@@ -77,9 +77,18 @@ public class PageTests : IDisposable
         await page.FillAsync("#max-tokens", "1500");
         await page.FillAsync("#system", "请简短回答。");
         await page.FillAsync("#input", "你好！湖南的省会城市是什么？");
+        // A mutation observer records the moment, whatever the timing: polling alone can miss a stream that ends between
+        // two polls (seen in CI, where the whole answer streamed within one polling interval).
+        await page.EvaluateAsync(@"() => {
+            window.__streamed = false;
+            new MutationObserver(() => {
+                if (document.querySelectorAll('.msg.assistant .tok').length >= 3 && !document.getElementById('stop').disabled)
+                    window.__streamed = true;
+            }).observe(document.body, { childList: true, subtree: true, characterData: true });
+        }");
         await page.ClickAsync("#send");
         if (!realModels) // the tiny models' answers run to their budget; a trained model may answer in a few tokens
-            await Until("() => document.querySelectorAll('.msg.assistant .tok').length >= 3 && !document.getElementById('stop').disabled");
+            await Until("() => window.__streamed === true");
         await Assertions.Expect(page.Locator("#send")).ToBeEnabledAsync();
         await Assertions.Expect(page.Locator(".msg.user .body")).ToHaveTextAsync("你好！湖南的省会城市是什么？");
 

@@ -58,19 +58,7 @@ public static class LastWordScorer
     /// <summary>Per row: whether greedy argmax matches every word token, and the word's summed negative log-likelihood.</summary>
     static (bool Right, double Nll)[] Score(Gpt model, (int[] Ids, int WordStart)[] rows)
     {
-        int B = rows.Length, T = rows.Max(r => r.Ids.Length) - 1;
-        var x = new long[B * T];
-        var y = new long[B * T];
-        Array.Fill(y, Gpt.IgnoreIndex);
-        for (int b = 0; b < B; b++)
-        {
-            var (ids, start) = rows[b];
-            for (int t = 0; t < ids.Length - 1; t++)
-            {
-                x[b * T + t] = ids[t];
-                if (t + 1 >= start) y[b * T + t] = ids[t + 1];
-            }
-        }
+        var (x, y, B, T) = MultipleChoiceScorer.ShiftedRows(rows);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var device = model.HeadWeight.device;

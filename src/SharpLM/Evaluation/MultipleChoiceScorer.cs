@@ -37,19 +37,7 @@ public static class MultipleChoiceScorer
             if (ids.Length - 1 > maxInput) ids = ids[^(maxInput + 1)..];
             sequences.Add((ids, Math.Max(1, ids.Length - cont.Length)));
         }
-        int B = sequences.Count, T = sequences.Max(s => s.Ids.Length) - 1;
-        var x = new long[B * T];
-        var y = new long[B * T];
-        Array.Fill(y, Gpt.IgnoreIndex);
-        for (int b = 0; b < B; b++)
-        {
-            var (ids, start) = sequences[b];
-            for (int t = 0; t < ids.Length - 1; t++)
-            {
-                x[b * T + t] = ids[t];
-                if (t + 1 >= start) y[b * T + t] = ids[t + 1];
-            }
-        }
+        var (x, y, B, T) = ShiftedRows(sequences);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var device = model.HeadWeight.device;
@@ -90,5 +78,27 @@ public static class MultipleChoiceScorer
         int best = 0;
         for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
         return best;
+    }
+
+    /// <summary>
+    /// Rows of ids as next-token inputs and targets, right-padded to the longest (B, T): x = ids[..^1], y = ids[1..] from
+    /// position <c>Start</c> on (the continuation scored), <see cref="Gpt.IgnoreIndex"/> elsewhere.
+    /// </summary>
+    internal static (long[] X, long[] Y, int B, int T) ShiftedRows(IReadOnlyList<(int[] Ids, int Start)> rows)
+    {
+        int B = rows.Count, T = rows.Max(r => r.Ids.Length) - 1;
+        var x = new long[B * T];
+        var y = new long[B * T];
+        Array.Fill(y, Gpt.IgnoreIndex);
+        for (int b = 0; b < B; b++)
+        {
+            var (ids, start) = rows[b];
+            for (int t = 0; t < ids.Length - 1; t++)
+            {
+                x[b * T + t] = ids[t];
+                if (t + 1 >= start) y[b * T + t] = ids[t + 1];
+            }
+        }
+        return (x, y, B, T);
     }
 }
