@@ -44,9 +44,12 @@ public static class ComputePrecision
     /// <summary>auto picks bf16 only when it is at least this much faster than fp32.</summary>
     public const double Bf16MinSpeedup = 1.25;
 
-    /// <summary>Rows of the model-shaped product timed for <see cref="ForTraining"/>: enough to be a real GEMM, few
-    /// enough that the timing stays a fraction of a second.</summary>
-    const int ProbeRows = 256;
+    /// <summary>
+    /// Most rows of the model-shaped product timed for <see cref="ForTraining"/> (a micro-batch's tokens, up to this). It is
+    /// only timed where bf16 is native, so it stays a few milliseconds. With 256 rows the speedrun's SwiGLU model measured
+    /// 240 vs 192 GFLOP/s, right on the margin, so the choice could have differed from one run to the next.
+    /// </summary>
+    const int ProbeRows = 2048;
 
     /// <summary>Below this many bytes of fp32 matrices a decoded token streams, generation keeps fp32: such weights stay in
     /// the caches, where fp32 decodes fastest (the crossover benchmark in bench/RESULTS.md).</summary>
