@@ -23,7 +23,7 @@ public sealed class DataParallelTests : IDisposable
         "pretrain", "--data", corpus, "--tokenizer", "char", "--out", outDir, "--depth", "1", "--context", "16",
         "--width", "32", "--heads", "2", "--steps", steps.ToString(), "--batch-size", "4",
         "--batch-tokens", batchTokens.ToString(), "--lr", lr, "--warmup", "2", "--eval-every", evalEvery.ToString(),
-        "--eval-batches", "2", "--log-every", "5", "--threads", "1", "--seed", "1337", .. extra,
+        "--eval-batches", "2", "--log-every", "5", "--threads", "1", "--seed", "1337", "--precision", "fp32", .. extra,
     ];
 
     byte[] Weights(string run) => File.ReadAllBytes(Path.Combine(_tmp[run], "model", Checkpoint.WeightsFile));
@@ -72,7 +72,7 @@ public sealed class DataParallelTests : IDisposable
         [
             "sft", "--base", _tmp["base"], "--data", facts, "--out", outDir, "--steps", "20", "--lr", "1e-2",
             "--batch-tokens", "256", "--batch-size", "2", "--val-fraction", "0", "--replay", corpus, "--replay-fraction", "0",
-            "--eval-every", "10", "--save-every", "10", "--threads", "1",
+            "--eval-every", "10", "--save-every", "10", "--threads", "1", "--precision", "fp32",
         ];
         Assert.Equal(0, Cli.CliRun.Run(Sft(_tmp["one"])).Code);
         Succeeded(MpiJob.Run(2, Sft(_tmp["two"])));
@@ -91,7 +91,7 @@ public sealed class DataParallelTests : IDisposable
             string[] Args(string outDir) =>
             [
                 .. verb.Split(' '), "--base", sft, "--data", data, "--out", outDir, "--steps", "4", "--batch-size", "8",
-                "--lr", "3e-3", "--warmup", "1", "--eval-every", "4", "--threads", "1",
+                "--lr", "3e-3", "--warmup", "1", "--eval-every", "4", "--threads", "1", "--precision", "fp32",
             ];
             var one = _tmp[verb + " one"];
             var two = _tmp[verb + " two"];
