@@ -1,4 +1,5 @@
 using System.Text;
+using SharpLM.Tests.Tokenization;
 using SharpLM.Tokenization;
 
 namespace SharpLM.DataTests.Tokenization;
@@ -18,18 +19,7 @@ public class BpeDataTests
     public void Shakespeare_and_Tang_poems_compress_better_with_a_larger_vocabulary()
     {
         var docs = Corpus(300_000, 100_000, out var sample); // ~600 KB
-        double previous = 0;
-        foreach (var vocab in new[] { 300, 1000, 3000 })
-        {
-            var tok = BpeTrainer.Train(docs, new BpeTrainingOptions(vocab));
-            Assert.Equal(vocab, tok.VocabSize);
-            var ids = tok.Encode(sample);
-            Assert.Equal(sample, tok.Decode(ids));
-            double bytesPerToken = (double)Encoding.UTF8.GetByteCount(sample) / ids.Length;
-            Assert.True(bytesPerToken > previous, $"vocab {vocab}: {bytesPerToken:F2} bytes/token, not above {previous:F2}");
-            previous = bytesPerToken;
-        }
-        Assert.True(previous > 2.5, $"{previous:F2} bytes/token at 3000 tokens");
+        CompressionCheck.LargerVocabulariesCompressBetter(docs, sample);
     }
 
     [DataFact]
