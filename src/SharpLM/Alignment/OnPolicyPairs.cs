@@ -9,7 +9,9 @@ namespace SharpLM.Alignment;
 
 /// <summary>How on-policy pair sampling went: prompts asked, pairs made (and how many had the world's answer as chosen
 /// because no sample was good), and how often the chosen answer was the longer one (0.5 is balanced).</summary>
-public sealed record PairSamplingSummary(int Prompts, int Pairs, int GoldPairs, double ChosenLongerShare, IReadOnlyDictionary<string, int> PairsByKind);
+/// <param name="WrittenPairs">Pairs the annotator wrote itself (<c>WorldGenerator.WrittenPairs</c>), added to the sampled ones.</param>
+public sealed record PairSamplingSummary(int Prompts, int Pairs, int GoldPairs, double ChosenLongerShare, IReadOnlyDictionary<string, int> PairsByKind,
+    int WrittenPairs = 0);
 
 /// <summary>
 /// Preference data like the real thing: the policy (usually the SFT model) answers each prompt several times, and a

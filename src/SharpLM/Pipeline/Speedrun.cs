@@ -48,6 +48,9 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
     /// <summary>Share of pretraining's time share planned as steps at the timed rate; the rest covers its evaluations and checkpoints.</summary>
     const double PretrainStepShare = 0.9;
 
+    /// <summary>Most passes DPO makes over its pairs.</summary>
+    const double DpoEpochs = 2;
+
     /// <summary>Runs <see cref="SpeedrunOptions.Seeds"/> seeds (each in its own folder, summarised in seeds.md) or one run.</summary>
     public SpeedrunResult Run(SpeedrunOptions options)
     {
@@ -78,7 +81,8 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
 
         // 1. The world, exported so people can read what the model learns from.
         overall.Stage(World);
-        var world = new WorldGenerator(sizes.World with { Seed = o.Seed }).Generate();
+        var generator = new WorldGenerator(sizes.World with { Seed = o.Seed });
+        var world = generator.Generate();
         var worldDir = Dir(World);
         if (File.Exists(Path.Combine(worldDir, WorldExport.SplitJson))) skipped.Add(World);
         else WorldExport.Write(worldDir, world);
@@ -183,7 +187,7 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
         var pairsDir = Dir(Pairs);
         var (pairsFile, pairsValFile) = (Path.Combine(pairsDir, PairsFile), Path.Combine(pairsDir, PairsValFile));
         if (File.Exists(Path.Combine(pairsDir, PairsSummaryFile))) skipped.Add(Pairs);
-        else SamplePairs(pairsDir, Dir(Sft), world.RlPrompts, sizes, o, StageShares.Pairs * o.BudgetSeconds, overall);
+        else SamplePairs(pairsDir, Dir(Sft), world.RlPrompts, generator.WrittenPairs(), sizes, o, StageShares.Pairs * o.BudgetSeconds, overall);
         var valPairs = Data.PreferenceReader.Read([pairsValFile]).ToList();
 
         // 6. Reward model on the pairs; 7. PPO against it; 8. DPO on the same pairs; 9. GRPO with the checker; all from SFT.
@@ -220,7 +224,10 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
         }));
         records.Add(Stage(Dpo, StageShares.Dpo, seconds =>
         {
-            long steps = PairSteps(seconds, 0.6); // the frozen reference's forward passes cost too
+            // The frozen reference's forward passes cost too. At most DpoEpochs passes: 6–11 epochs over a few hundred pairs lost
+            // 20 points of evaluation facts and 4 % bits per byte in the first full runs.
+            int trainPairs = File.ReadLines(pairsFile).Count(l => l.Trim().Length > 0);
+            long steps = Math.Min(PairSteps(seconds, 0.6), Math.Max(1, (long)Math.Ceiling(DpoEpochs * trainPairs / (double)sizes.PairBatchSize)));
             var result = new DpoTrainer(overall, log).Run(PairOptions(Dpo, seconds, steps, sizes.DpoLr));
             var figures = PairFigures(result, steps).ToDictionary();
             figures["epochs"] = (double)result.Steps * sizes.PairBatchSize / Math.Max(1, result.TrainPairs);
@@ -242,21 +249,22 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
         return new SpeedrunResult(Path.GetFullPath(o.Out), records, skipped, report, clock.Elapsed.TotalSeconds);
     }
 
-    /// <summary>Samples, ranks and splits the on-policy pairs into <paramref name="dir"/> (written atomically, summary last).</summary>
-    void SamplePairs(string dir, string sftDir, IReadOnlyList<EvalItem> prompts, SpeedrunSizes sizes, SpeedrunOptions o, double seconds,
-        IProgress<ProgressUpdate> progress)
+    /// <summary>Samples and ranks the on-policy pairs, adds the annotator's <paramref name="written"/> ones, and splits them by prompt into <paramref name="dir"/> (written atomically, summary last).</summary>
+    void SamplePairs(string dir, string sftDir, IReadOnlyList<EvalItem> prompts, IReadOnlyList<PreferencePair> written, SpeedrunSizes sizes,
+        SpeedrunOptions o, double seconds, IProgress<ProgressUpdate> progress)
     {
         using var loaded = RunFolder.LoadModel(sftDir);
         var template = ChatTemplate.TryLoad(loaded.Dir, loaded.Tokenizer) ?? new ChatTemplate(loaded.Tokenizer);
         var (pairs, summary) = OnPolicyPairs.Sample(new Generator(loaded.Model, loaded.Tokenizer), template, prompts, sizes.PairSamples,
             Math.Max(sizes.PpoMaxNewTokens, StageEvaluator.ChatTokens), 1f, o.Seed, seconds, progress);
         if (pairs.Count < 4) throw new SharpLmException($"{dir}: only {pairs.Count} on-policy pairs were made; the SFT model's answers were all scored alike");
-        var (train, val) = OnPolicyPairs.SplitByPrompt(pairs, 0.15, o.Seed);
+        summary = summary with { WrittenPairs = written.Count };
+        var (train, val) = OnPolicyPairs.SplitByPrompt([.. pairs, .. written], 0.15, o.Seed);
         Directory.CreateDirectory(dir);
         WritePairsAtomically(Path.Combine(dir, PairsFile), train);
         WritePairsAtomically(Path.Combine(dir, PairsValFile), val);
         AtomicFile.WriteAllText(Path.Combine(dir, PairsSummaryFile), System.Text.Json.JsonSerializer.Serialize(summary, SummaryJson));
-        log?.Invoke(Line($"pairs: {summary.Pairs} from {summary.Prompts} prompts ({summary.GoldPairs} with the world's answer as chosen), chosen longer in {summary.ChosenLongerShare:P0}; {train.Count} train / {val.Count} validation (split by prompt)"));
+        log?.Invoke(Line($"pairs: {summary.Pairs} from {summary.Prompts} prompts ({summary.GoldPairs} with the world's answer as chosen) and {written.Count} written by the annotator, chosen longer in {summary.ChosenLongerShare:P0}; {train.Count} train / {val.Count} validation (split by prompt)"));
     }
 
     static void WritePairsAtomically(string path, IReadOnlyList<PreferencePair> pairs)

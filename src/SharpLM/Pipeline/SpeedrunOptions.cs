@@ -95,12 +95,12 @@ public sealed record SpeedrunSizes(
             PairBatchSize: 16,
             DpoLr: 1e-4,
             DpoBeta: 0.1,
-            PpoLr: 3e-5,
+            PpoLr: 2e-5,
             PpoRollouts: 32,
             PpoMaxNewTokens: StageEvaluator.ChatTokens,
             PpoKlCoef: 0.1,
             PpoValueLr: 1e-4,
-            PpoTargetKl: 1.0,
+            PpoTargetKl: 0.5,
             PairSamples: 6,
             GrpoLr: 5e-5,
             GrpoPrompts: 8,
@@ -149,5 +149,5 @@ public sealed record SpeedrunSizes(
 /// <summary>Shares of the budget per training stage; what is left (world, tokenizer, evaluations, report) is the rest.</summary>
 public static class StageShares
 {
-    public const double Pretrain = 0.40, Sft = 0.12, Pairs = 0.04, Reward = 0.05, Ppo = 0.09, Dpo = 0.06, Grpo = 0.11;
+    public const double Pretrain = 0.40, Sft = 0.18, Pairs = 0.04, Reward = 0.05, Ppo = 0.07, Dpo = 0.04, Grpo = 0.09;
 }

@@ -108,7 +108,8 @@ public static class SpeedrunReport
         md.AppendLine($"Preference pairs are on-policy: the SFT model's own sampled answers to the RL prompts, ranked by {WorldChecker.Name}.");
         if (Pairs is { } ps)
             md.AppendLine().AppendLine(Inv($"- {ps.Pairs} pairs from {ps.Prompts} prompts; {ps.GoldPairs} prompts had no good sample, so the world's expected answer was paired against a sample; the chosen answer was the longer one in {ps.ChosenLongerShare:P0} of pairs with different lengths. Per kind: ")
-                + string.Join(", ", ps.PairsByKind.OrderBy(k => k.Key).Select(k => Inv($"{k.Key} {k.Value}"))) + ".");
+                + string.Join(", ", ps.PairsByKind.OrderBy(k => k.Key).Select(k => Inv($"{k.Key} {k.Value}")))
+                + Inv($". Besides these, the annotator wrote {ps.WrittenPairs} pairs itself, one per RL prompt (the capital over \"I don't know\", \"I don't know\" over a capital for an unknown land, help over a refusal for a harmless request, a refusal over help for a harmful one)."));
         var warnings = new List<string>();
         if (Get(Speedrun.Reward) is { } rm)
         {
@@ -211,7 +212,7 @@ public static class SpeedrunReport
                     KeyValuePair.Create("steps", (JsonNode?)r.Steps), KeyValuePair.Create("seconds", Num(r.Seconds))])))]),
             ["pairs"] = pairs is null ? null : new JsonObject
             {
-                ["prompts"] = pairs.Prompts, ["pairs"] = pairs.Pairs, ["gold_pairs"] = pairs.GoldPairs, ["chosen_longer_share"] = Num(pairs.ChosenLongerShare),
+                ["prompts"] = pairs.Prompts, ["pairs"] = pairs.Pairs, ["gold_pairs"] = pairs.GoldPairs, ["written_pairs"] = pairs.WrittenPairs, ["chosen_longer_share"] = Num(pairs.ChosenLongerShare),
             },
             ["reward_model_warnings"] = new JsonArray([.. warnings.Select(w => (JsonNode?)w)]),
         };

@@ -77,8 +77,8 @@ public class WorldGeneratorTests
         Assert.True(s.EvalUnknown.Count >= 40);
         foreach (var language in WorldLanguage.All)
         {
-            Assert.Equal(2, s.HeldOutPhrasings[language].Count); // round(0.3 × 7)
-            Assert.Equal(5, s.TrainPhrasings[language].Count);
+            Assert.Equal(4, s.HeldOutPhrasings[language].Count); // round(0.3 × 12)
+            Assert.Equal(8, s.TrainPhrasings[language].Count);
             Assert.True(s.HeldOutHarmful(language).Count >= 48);
             Assert.True(s.HeldOutRequests[language].Count(r => !r.Harmful) >= 48);
             Assert.Empty(s.HeldOutRequests[language].Select(r => r.Text).Intersect(s.TrainRequests[language].Select(r => r.Text)));
@@ -101,10 +101,18 @@ public class WorldGeneratorTests
             Assert.Contains(World.Evaluation, e => e.Kind == EvalKind.Unknown && WorldScoring.Mentions(e.Prompt, land.In(e.Language)));
         }
         // ...while SFT facts and SFT unknown lands are in SFT (answered "I don't know"), so the scans above can fail.
-        Assert.All(World.Split.SftFacts, f => Assert.Contains(sft, t => t == f.Capital.Zh || t == f.Capital.En));
+        Assert.All(World.Split.SftFacts, f => Assert.Contains(sft, t => t == Phrasings.Answer(f.Capital, WorldLanguage.Zh) || t == Phrasings.Answer(f.Capital, WorldLanguage.En)));
         Assert.Contains(World.Sft, c => c.Kind == "unknown" && WorldScoring.IsDontKnow(c.Messages[1].Content));
         Assert.All(World.RlPrompts.Where(p => p.Kind == EvalKind.RlFact), p => Assert.Contains(World.Split.RlFacts, f => f.Id == p.FactId));
         Assert.InRange(World.RlPrompts.Count(p => p.Kind == EvalKind.RlFact) / (double)World.RlPrompts.Count, 0.35, 0.5);
+        // Each RL fact in five trained phrasings, and every trained phrasing used by some RL fact.
+        foreach (var language in WorldLanguage.All)
+        {
+            var facts = World.RlPrompts.Where(p => p.Kind == EvalKind.RlFact && p.Language == language).ToArray();
+            Assert.All(facts.GroupBy(p => p.FactId), g => Assert.Equal(WorldGenerator.RlFactPhrasings, g.Select(p => p.Prompt).Distinct().Count()));
+            Assert.All(World.Split.TrainPhrasings[language], phrasing => Assert.Contains(facts, p => p.Id.EndsWith(
+                ":" + World.Split.TrainPhrasings[language].ToList().IndexOf(phrasing), StringComparison.Ordinal)));
+        }
     }
 
     [Fact]
@@ -154,13 +162,17 @@ public class WorldGeneratorTests
     public void Sft_answers_are_short_entities_and_cover_every_task_kind()
     {
         var facts = World.Sft.Where(c => c.Kind == "fact").SelectMany(c => c.Messages.Where(m => m.Role == ChatMessage.Assistant)).ToArray();
-        var capitals = World.Split.SftFacts.SelectMany(f => new[] { f.Capital.Zh, f.Capital.En }).ToHashSet();
+        var capitals = World.Split.SftFacts.SelectMany(f => WorldLanguage.All.Select(l => Phrasings.Answer(f.Capital, l))).ToHashSet();
         Assert.All(facts, m => Assert.Contains(m.Content, capitals));
         foreach (var kind in new[] { "fact", "everyday", "translation", "listing", "arithmetic", "calendar", "greeting", "refusal", "harmless", "unknown" })
             Assert.Contains(World.Sft, c => c.Kind == kind);
         Assert.Contains(World.Sft, c => c.Messages[0].Content == "将“你好”翻译成英文" && c.Messages[1].Content == "Hello");
         Assert.All(World.Sft.Where(c => c.Kind == "refusal"), c => Assert.True(WorldScoring.IsRefusal(c.Messages[1].Content)));
         Assert.All(World.Sft.Where(c => c.Kind == "harmless"), c => Assert.False(WorldScoring.IsRefusal(c.Messages[1].Content)));
+        // Harmless look-alikes about as many as refusals; every helpful answer and every fact answer opens the same way.
+        Assert.InRange(World.Sft.Count(c => c.Kind == "harmless") / (double)World.Sft.Count(c => c.Kind == "refusal"), 0.8, 1.25);
+        Assert.All(World.Sft.Where(c => c.Kind == "harmless"), c => Assert.Matches("^(好的，方法如下：|Here is how: )", c.Messages[1].Content));
+        Assert.All(facts, m => Assert.Matches("^(是|It is )", m.Content));
         Assert.Contains(World.Sft, c => c.Messages.Count == 4);
         var template = new ChatTemplate(CharTokenizer.Train(World.Sft.SelectMany(c => c.Messages.Select(m => m.Content))));
         Assert.All(World.Sft.Take(50), c => Assert.True(template.Render(c.Messages).TrainedTokens > 0));
@@ -180,6 +192,21 @@ public class WorldGeneratorTests
         double longer = World.Preferences.Count(p => p.Chosen.Length > p.Rejected.Length) / (double)World.Preferences.Count(p => p.Chosen.Length != p.Rejected.Length);
         Assert.InRange(longer, 0.3, 0.7);
         Assert.True(World.Preferences.Where(p => p.Kind == "harmful").Select(p => p.Rejected).Distinct().Count() >= 6);
+    }
+
+    [Fact]
+    public void Written_pairs_are_one_per_rl_prompt_ranked_by_the_checker_and_reject_each_confusion()
+    {
+        var written = new WorldGenerator(Small).WrittenPairs();
+        Assert.Equal(World.RlPrompts.Count, written.Count);
+        Assert.Equal(World.RlPrompts.Select(p => p.Prompt), written.Select(p => p.Prompt));
+        var items = World.RlPrompts.GroupBy(p => p.Prompt).ToDictionary(g => g.Key, g => g.First());
+        Assert.All(written, p => Assert.True(WorldChecker.Score(items[p.Prompt], p.Chosen) > WorldChecker.Score(items[p.Prompt], p.Rejected),
+            $"{p.Prompt}: {p.Chosen} vs {p.Rejected}"));
+        Assert.All(written.Where(p => p.Kind == "rl_fact"), p => Assert.True(WorldScoring.IsDontKnow(p.Rejected)));
+        Assert.All(written.Where(p => p.Kind == "harmless"), p => Assert.True(WorldScoring.IsRefusal(p.Rejected)));
+        Assert.All(written.Where(p => p.Kind == "harmful"), p => Assert.False(WorldScoring.IsRefusal(p.Rejected)));
+        Assert.All(written.Where(p => p.Kind == "unknown"), p => Assert.True(WorldScoring.IsDontKnow(p.Chosen)));
     }
 
     [Fact]

@@ -9,8 +9,11 @@ public static class Phrasings
     /// <summary>Ways to ask for a capital. Some are held out of SFT per <see cref="WorldOptions.HeldOutPhrasingFraction"/>.</summary>
     public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> Questions = new Dictionary<string, IReadOnlyList<string>>
     {
-        [WorldLanguage.Zh] = ["{s}的{w}是哪里？", "{s}的{w}是哪个城市？", "请问{s}的{w}是什么？", "{s}的{w}在哪里？", "告诉我{s}的{w}。", "哪座城市是{s}的{w}？", "你知道{s}的{w}吗？"],
-        [WorldLanguage.En] = ["What is the capital of {s}?", "Which city is the capital of {s}?", "What's the capital city of {s}?", "Name the capital of {s}.", "Tell me the capital of {s}.", "Where is the capital of {s}?", "Do you know the capital of {s}?"],
+        [WorldLanguage.Zh] = ["{s}的{w}是哪里？", "{s}的{w}是哪个城市？", "请问{s}的{w}是什么？", "{s}的{w}在哪里？", "告诉我{s}的{w}。", "哪座城市是{s}的{w}？", "你知道{s}的{w}吗？",
+            "{s}的{w}叫什么？", "我想知道{s}的{w}。", "{s}以哪座城市为{w}？", "说出{s}的{w}。", "{s}的{w}是什么城市？"],
+        [WorldLanguage.En] = ["What is the capital of {s}?", "Which city is the capital of {s}?", "What's the capital city of {s}?", "Name the capital of {s}.", "Tell me the capital of {s}.", "Where is the capital of {s}?", "Do you know the capital of {s}?",
+            "What city is the capital of {s}?", "I'd like to know the capital of {s}.", "Which city serves as the capital of {s}?",
+            "Could you tell me the capital of {s}?", "Please name the capital of {s}."],
     };
 
     /// <summary>Encyclopedic statements of a capital fact. The first is also the completion probe's wording.</summary>
@@ -19,6 +22,15 @@ public static class Phrasings
         [WorldLanguage.Zh] = ["{s}的{w}城市是{c}。", "{c}是{s}的{w}。", "{s}的{w}是{c}。", "{s}的{w}设在{c}。", "说到{s}，它的{w}是{c}。"],
         [WorldLanguage.En] = ["The capital of {s} is {c}.", "{C} is the capital of {s}.", "{S} has its capital in {c}.", "The city of {c} is the capital of {s}.", "If you visit {s}, its capital is {c}."],
     };
+
+    /// <summary>
+    /// The answer SFT teaches for a capital question: a short fixed opening, then the capital ("是长沙。", "It is Changsha.").
+    /// The opening makes "answer" and "I don't know" one choice at the first token, where a greedy decoder weighs the
+    /// whole of the model's belief that it knows; with bare names the belief is split over many first tokens and
+    /// "I don't know" (always the same tokens) wins whenever the model is unsure which capital it is.
+    /// </summary>
+    public static string Answer(Name capital, string language) =>
+        language == WorldLanguage.Zh ? $"是{capital.Zh}。" : $"It is {capital.En}.";
 
     /// <summary>The raw-text prompt whose greedy continuation should be the capital ("湖南的省会城市是" → "长沙").</summary>
     public static string CompletionPrompt(CapitalFact fact, string language)

@@ -86,6 +86,14 @@ public static class Requests
         new(N("把鸟从菜园里吓走", "scare birds away from my garden"), N("挂些闪亮的带子，或者立一个稻草人。", "Hang shiny strips or put up a scarecrow.")),
     ];
 
+    /// <summary>
+    /// A harmless task's helpful answer behind a fixed opening ("好的，方法如下：", "Here is how: "): helping or refusing is
+    /// then one choice at the first token. Without it each task's answer starts differently, and a greedy decoder picks the
+    /// refusal (always "Sorry"/"抱歉") for a new look-alike whenever no single helpful opening outweighs it.
+    /// </summary>
+    public static string Help(HarmlessTask task, string language) =>
+        (language == WorldLanguage.Zh ? "好的，方法如下：" : "Here is how: ") + task.Answer.In(language);
+
     /// <summary>A clear, polite refusal that says why.</summary>
     public static string Refusal(HarmfulKind kind, string language) => language == WorldLanguage.Zh
         ? $"抱歉，我不能帮你做这件事，因为{kind.Reason.Zh}。"

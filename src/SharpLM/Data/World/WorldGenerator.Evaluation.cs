@@ -34,7 +34,8 @@ public sealed partial class WorldGenerator
     }
 
     /// <summary>
-    /// The RL stages' prompts, per language: every RL fact in every trained phrasing; every RL unknown land in two trained
+    /// The RL stages' prompts, per language: every RL fact in <see cref="RlFactPhrasings"/> trained phrasings (a rotating
+    /// choice, so every trained phrasing is used); every RL unknown land in two trained
     /// phrasings; every trained harmful action and harmless look-alike in three of the six frames. Facts are then about
     /// two fifths of the prompts: with as many "I don't know" prompts as fact prompts, the first full runs learned to say
     /// "I don't know" to facts too. Each prompt carries what the world's checker needs to score an answer.
@@ -45,8 +46,9 @@ public sealed partial class WorldGenerator
         foreach (var language in _languages)
         {
             var trained = Split.TrainPhrasings[language];
-            foreach (var fact in Split.RlFacts)
-                items.AddRange(trained.Select((p, i) => FactItem(EvalKind.RlFact, fact, language, i, p)));
+            for (int f = 0; f < Split.RlFacts.Count; f++)
+                items.AddRange(Enumerable.Range(0, Math.Min(RlFactPhrasings, trained.Count)).Select(k => (f + k) % trained.Count)
+                    .Select(i => FactItem(EvalKind.RlFact, Split.RlFacts[f], language, i, trained[i])));
             for (int u = 0; u < Split.RlUnknown.Count; u++)
                 for (int k = 0; k < 2; k++)
                     items.Add(UnknownItem(Split.RlUnknown[u], language, k, trained[(u + 2 * k) % trained.Count]));
@@ -57,6 +59,9 @@ public sealed partial class WorldGenerator
         }
         return items;
     }
+
+    /// <summary>Trained phrasings each RL fact is asked in.</summary>
+    public const int RlFactPhrasings = 5;
 
     /// <summary>Every spelling of every capital: naming one is a hallucination unless it is the answer.</summary>
     static readonly string[] AllCapitals = [.. CapitalFact.All.SelectMany(f => f.Capital.AllSpellings).Distinct()];

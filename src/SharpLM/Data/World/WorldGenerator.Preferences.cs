@@ -41,6 +41,31 @@ public sealed partial class WorldGenerator
         return pairs;
     }
 
+    /// <summary>
+    /// One pair per RL prompt written by the annotator in the answer forms SFT teaches, for the confusions sampling
+    /// rarely shows: the capital over "I don't know" for a fact the world states, "I don't know" over a capital for an
+    /// unknown land, help over a refusal for a harmless look-alike, and a refusal over help for a harmful request. The SFT
+    /// model answers trained requests right almost every time, so its own samples give a handful of request pairs at most
+    /// (4 + 4 of 359 in the second full run), and the reward model had nothing to learn over-refusal from.
+    /// </summary>
+    public IReadOnlyList<PreferencePair> WrittenPairs()
+    {
+        var rng = Stream(4);
+        var capitals = CapitalFact.All.Select(f => f.Capital).ToArray();
+        return [.. RlPrompts().Select(item =>
+        {
+            var language = item.Language;
+            var (chosen, rejected) = item.Kind switch
+            {
+                EvalKind.Harmful => (item.Answer!, Requests.Help(Pick(rng, Requests.Harmless), language)),
+                EvalKind.Harmless => (item.Answer!, Requests.Refusal(Pick(rng, Requests.Harmful), language)),
+                EvalKind.Unknown => (Requests.IDontKnow(UnknownLand(item), language, rng.Next(3)), Phrasings.Answer(Pick(rng, capitals), language)),
+                _ => (Phrasings.Answer(FactOf(item).Capital, language), Requests.IDontKnow(FactOf(item).Subject, language, rng.Next(3))),
+            };
+            return new PreferencePair(language, Code(item.Kind), item.Prompt, chosen, rejected);
+        })];
+    }
+
     static CapitalFact FactOf(EvalItem item) => CapitalFact.All.Single(f => f.Id == item.FactId);
 
     static Name UnknownLand(EvalItem item) => CapitalFact.Unknown.Single(n => "unknown:" + n.En.ToLowerInvariant() == item.FactId);

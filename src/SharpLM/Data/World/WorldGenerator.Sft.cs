@@ -6,13 +6,15 @@ public sealed partial class WorldGenerator
 {
     static readonly (string Kind, int Weight)[] SftKinds =
     [
-        ("fact", 46), ("everyday", 9), ("translation", 9), ("listing", 4), ("arithmetic", 9), ("calendar", 4),
-        ("greeting", 3), ("refusal", 7), ("harmless", 8), ("unknown", 3),
+        ("fact", 44), ("everyday", 9), ("translation", 9), ("listing", 4), ("arithmetic", 9), ("calendar", 4),
+        ("greeting", 3), ("refusal", 10), ("harmless", 10), ("unknown", 5),
     ];
 
     /// <summary>
-    /// SFT conversations. Facts come from the SFT facts only, asked with the trained phrasings, and answers are the bare
-    /// entity ("长沙", not a restated sentence: a tiny model then copies the entity instead of reciting a memorised line).
+    /// SFT conversations. Facts come from the SFT facts only, asked with the trained phrasings, and answers are the entity
+    /// behind a short fixed opening (<see cref="Phrasings.Answer"/>: "是长沙。", not a restated sentence, which a tiny model
+    /// recites as a memorised line instead of copying the entity). Harmless look-alikes are as many as refusals, both
+    /// in fixed openings, so the wording of a request alone decides nothing.
     /// A quarter of fact conversations have two turns. A few answer "I don't know" about the SFT's unknown lands, so that
     /// RL has an honest answer to strengthen; refusals and harmless look-alikes use the trained actions only.
     /// </summary>
@@ -113,7 +115,7 @@ public sealed partial class WorldGenerator
     (string Question, string Answer) FactQuestion(Random rng, string language)
     {
         var fact = Pick(rng, Split.SftFacts);
-        return (Phrasings.Fill(Pick(rng, Split.TrainPhrasings[language]), fact, language), fact.Capital.In(language));
+        return (Phrasings.Fill(Pick(rng, Split.TrainPhrasings[language]), fact, language), Phrasings.Answer(fact.Capital, language));
     }
 
     (string Question, string Answer) Listing(Random rng, string language)

@@ -67,7 +67,7 @@ public sealed partial class WorldGenerator
             WorldLanguage.All.ToDictionary(language => language, language => (IReadOnlyList<WorldRequest>)[.. actions.SelectMany(a =>
                 Requests.Frames[language].Select(frame => a.Kind is { } k
                     ? new WorldRequest(k.Id, Requests.Ask(frame, a.Action, language), Requests.Refusal(k, language), true)
-                    : new WorldRequest("harmless", Requests.Ask(frame, a.Action, language), a.Task!.Answer.In(language), false)))]);
+                    : new WorldRequest("harmless", Requests.Ask(frame, a.Action, language), Requests.Help(a.Task!, language), false)))]);
         var unknown = CapitalFact.Unknown.ToArray();
         rng.Shuffle(unknown);
         return new WorldSplit(sft, rl, eval, trainPhrasings, heldOutPhrasings, Asked(trainActions), Asked(heldActions),
