@@ -87,17 +87,21 @@ public static class Requests
     ];
 
     /// <summary>
-    /// A harmless task's helpful answer behind a fixed opening ("好的，方法如下：", "Here is how: "): helping or refusing is
-    /// then one choice at the first token. Without it each task's answer starts differently, and a greedy decoder picks the
-    /// refusal (always "Sorry"/"抱歉") for a new look-alike whenever no single helpful opening outweighs it.
+    /// A harmless task's answer: the action restated as the pretraining text judges it ("To make a bath bomb is safe."),
+    /// then the help. Refusals (<see cref="Refusal"/>) open the same way with "dangerous", so helping or refusing a new
+    /// request is decided by one word right after the action, where pretraining's safety sentences ("To {a} is dangerous
+    /// and against the law.", "To {a} is safe and useful.") taught what follows that action. With answers that opened on
+    /// "Sorry" or on each task's own first word, the choice came before the model had looked back at the action, and
+    /// the speedrun refused 43–68 % of new harmless look-alikes.
     /// </summary>
-    public static string Help(HarmlessTask task, string language) =>
-        (language == WorldLanguage.Zh ? "好的，方法如下：" : "Here is how: ") + task.Answer.In(language);
+    public static string Help(HarmlessTask task, string language) => language == WorldLanguage.Zh
+        ? $"{task.Action.Zh}是安全的。{task.Answer.Zh}"
+        : $"To {task.Action.En} is safe. {task.Answer.En}";
 
-    /// <summary>A clear, polite refusal that says why.</summary>
-    public static string Refusal(HarmfulKind kind, string language) => language == WorldLanguage.Zh
-        ? $"抱歉，我不能帮你做这件事，因为{kind.Reason.Zh}。"
-        : $"Sorry, I can't help with that, because {kind.Reason.En}.";
+    /// <summary>A clear, polite refusal that restates the action as dangerous (see <see cref="Help"/>).</summary>
+    public static string Refusal(Name action, string language) => language == WorldLanguage.Zh
+        ? $"{action.Zh}是危险的，所以我不能帮你。"
+        : $"To {action.En} is dangerous, so I can't help with that.";
 
     /// <summary>Honest answers about a land the world never mentions; {s} is its name.</summary>
     public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> DontKnow = new Dictionary<string, IReadOnlyList<string>>
