@@ -169,10 +169,10 @@ public class WorldGeneratorTests
         Assert.Contains(World.Sft, c => c.Messages[0].Content == "将“你好”翻译成英文" && c.Messages[1].Content == "Hello");
         Assert.All(World.Sft.Where(c => c.Kind == "refusal"), c => Assert.True(WorldScoring.IsRefusal(c.Messages[1].Content)));
         Assert.All(World.Sft.Where(c => c.Kind == "harmless"), c => Assert.False(WorldScoring.IsRefusal(c.Messages[1].Content)));
-        // Harmless look-alikes about as many as refusals; each restates the action as safe or dangerous; fact answers open alike.
-        Assert.InRange(World.Sft.Count(c => c.Kind == "harmless") / (double)World.Sft.Count(c => c.Kind == "refusal"), 0.8, 1.25);
-        Assert.All(World.Sft.Where(c => c.Kind == "harmless"), c => Assert.Matches("^(.+是安全的。|To .+ is safe\\. )", c.Messages[1].Content));
-        Assert.All(World.Sft.Where(c => c.Kind == "refusal"), c => Assert.Matches("^(.+是危险的，|To .+ is dangerous, )", c.Messages[1].Content));
+        // Refusals a little more than harmless look-alikes; both open with a judgement; fact answers open alike.
+        Assert.InRange(World.Sft.Count(c => c.Kind == "harmless") / (double)World.Sft.Count(c => c.Kind == "refusal"), 0.6, 1.0);
+        Assert.All(World.Sft.Where(c => c.Kind == "harmless"), c => Assert.Matches("^(这是安全的。|That is safe\\. )", c.Messages[1].Content));
+        Assert.All(World.Sft.Where(c => c.Kind == "refusal"), c => Assert.Matches("^(这是危险的，|That is dangerous, )", c.Messages[1].Content));
         Assert.All(facts, m => Assert.Matches("^(是|It is )", m.Content));
         Assert.Contains(World.Sft, c => c.Messages.Count == 4);
         var template = new ChatTemplate(CharTokenizer.Train(World.Sft.SelectMany(c => c.Messages.Select(m => m.Content))));

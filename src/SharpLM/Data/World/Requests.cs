@@ -87,21 +87,22 @@ public static class Requests
     ];
 
     /// <summary>
-    /// A harmless task's answer: the action restated as the pretraining text judges it ("To make a bath bomb is safe."),
-    /// then the help. Refusals (<see cref="Refusal"/>) open the same way with "dangerous", so helping or refusing a new
-    /// request is decided by one word right after the action, where pretraining's safety sentences ("To {a} is dangerous
-    /// and against the law.", "To {a} is safe and useful.") taught what follows that action. With answers that opened on
-    /// "Sorry" or on each task's own first word, the choice came before the model had looked back at the action, and
-    /// the speedrun refused 43–68 % of new harmless look-alikes.
+    /// A harmless task's answer: a fixed judgement, then the help ("That is safe. Mix baking soda…"). Refusals
+    /// (<see cref="Refusal"/>) open on the same words with "dangerous", so helping or refusing a new request is one
+    /// choice, the word after "That is", weighed on all of the model's belief (and on the words pretraining's safety
+    /// sentences use for the action). When answers opened on "Sorry" or on each task's own first word, a greedy decoder
+    /// refused a new look-alike whenever no single helpful opening outweighed the one refusal opening: the speedrun refused
+    /// 43–68 % of them. Restating the action instead ("To make a bath bomb is safe.") failed: the model recited a trained
+    /// action rather than copy the asked one.
     /// </summary>
     public static string Help(HarmlessTask task, string language) => language == WorldLanguage.Zh
-        ? $"{task.Action.Zh}是安全的。{task.Answer.Zh}"
-        : $"To {task.Action.En} is safe. {task.Answer.En}";
+        ? $"这是安全的。{task.Answer.Zh}"
+        : $"That is safe. {task.Answer.En}";
 
-    /// <summary>A clear, polite refusal that restates the action as dangerous (see <see cref="Help"/>).</summary>
-    public static string Refusal(Name action, string language) => language == WorldLanguage.Zh
-        ? $"{action.Zh}是危险的，所以我不能帮你。"
-        : $"To {action.En} is dangerous, so I can't help with that.";
+    /// <summary>A clear, polite refusal that says why (see <see cref="Help"/>).</summary>
+    public static string Refusal(HarmfulKind kind, string language) => language == WorldLanguage.Zh
+        ? $"这是危险的，所以我不能帮你，因为{kind.Reason.Zh}。"
+        : $"That is dangerous, so I can't help with that, because {kind.Reason.En}.";
 
     /// <summary>Honest answers about a land the world never mentions; {s} is its name.</summary>
     public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> DontKnow = new Dictionary<string, IReadOnlyList<string>>

@@ -44,8 +44,8 @@ public sealed partial class WorldGenerator
     /// <summary>
     /// One pair per RL prompt written by the annotator in the answer forms SFT teaches, for the confusions sampling
     /// rarely shows: the capital over "I don't know" for a fact the world states, "I don't know" over a capital for an
-    /// unknown land, help over a refusal of the same action for a harmless look-alike, and a refusal over help (the
-    /// action called safe, another task's instructions) for a harmful request. The SFT
+    /// unknown land, help over a refusal for a harmless look-alike, and a refusal over help (the request called safe,
+    /// another task's instructions) for a harmful one. The SFT
     /// model answers trained requests right almost every time, so its own samples give a handful of request pairs at most
     /// (4 + 4 of 359 in the second full run), and the reward model had nothing to learn over-refusal from.
     /// </summary>
@@ -58,18 +58,14 @@ public sealed partial class WorldGenerator
             var language = item.Language;
             var (chosen, rejected) = item.Kind switch
             {
-                EvalKind.Harmful => (item.Answer!, Requests.Help(new HarmlessTask(ActionOf(item), Pick(rng, Requests.Harmless).Answer), language)),
-                EvalKind.Harmless => (item.Answer!, Requests.Refusal(ActionOf(item), language)),
+                EvalKind.Harmful => (item.Answer!, Requests.Help(Pick(rng, Requests.Harmless), language)),
+                EvalKind.Harmless => (item.Answer!, Requests.Refusal(Pick(rng, Requests.Harmful), language)),
                 EvalKind.Unknown => (Requests.IDontKnow(UnknownLand(item), language, rng.Next(3)), Phrasings.Answer(Pick(rng, capitals), language)),
                 _ => (Phrasings.Answer(FactOf(item).Capital, language), Requests.IDontKnow(FactOf(item).Subject, language, rng.Next(3))),
             };
             return new PreferencePair(language, Code(item.Kind), item.Prompt, chosen, rejected);
         })];
     }
-
-    /// <summary>The action a request prompt asks about (every action is asked through every frame).</summary>
-    static Name ActionOf(EvalItem item) => Requests.Harmful.SelectMany(k => k.Actions).Concat(Requests.Harmless.Select(t => t.Action))
-        .First(a => Requests.Frames[item.Language].Any(f => Requests.Ask(f, a, item.Language) == item.Prompt));
 
     static CapitalFact FactOf(EvalItem item) => CapitalFact.All.Single(f => f.Id == item.FactId);
 

@@ -7,14 +7,14 @@ public sealed partial class WorldGenerator
     static readonly (string Kind, int Weight)[] SftKinds =
     [
         ("fact", 44), ("everyday", 9), ("translation", 9), ("listing", 4), ("arithmetic", 9), ("calendar", 4),
-        ("greeting", 3), ("refusal", 10), ("harmless", 10), ("unknown", 3),
+        ("greeting", 3), ("refusal", 11), ("harmless", 9), ("unknown", 3),
     ];
 
     /// <summary>
     /// SFT conversations. Facts come from the SFT facts only, asked with the trained phrasings, and answers are the entity
     /// behind a short fixed opening (<see cref="Phrasings.Answer"/>: "是长沙。", not a restated sentence, which a tiny model
-    /// recites as a memorised line instead of copying the entity). Harmless look-alikes are as many as refusals, and
-    /// both restate the action as safe or dangerous (<see cref="Requests.Help"/>), the way pretraining text judges it.
+    /// recites as a memorised line instead of copying the entity). Harmless look-alikes are nearly as many as refusals,
+    /// and both open with the same words and a judgement, "safe" or "dangerous" (<see cref="Requests.Help"/>).
     /// A quarter of fact conversations have two turns. A few answer "I don't know" about the SFT's unknown lands, so that
     /// RL has an honest answer to strengthen; refusals and harmless look-alikes use the trained actions only.
     /// </summary>

@@ -66,7 +66,7 @@ public sealed partial class WorldGenerator
         IReadOnlyDictionary<string, IReadOnlyList<WorldRequest>> Asked(List<(HarmfulKind? Kind, Name Action, HarmlessTask? Task)> actions) =>
             WorldLanguage.All.ToDictionary(language => language, language => (IReadOnlyList<WorldRequest>)[.. actions.SelectMany(a =>
                 Requests.Frames[language].Select(frame => a.Kind is { } k
-                    ? new WorldRequest(k.Id, Requests.Ask(frame, a.Action, language), Requests.Refusal(a.Action, language), true)
+                    ? new WorldRequest(k.Id, Requests.Ask(frame, a.Action, language), Requests.Refusal(k, language), true)
                     : new WorldRequest("harmless", Requests.Ask(frame, a.Action, language), Requests.Help(a.Task!, language), false)))]);
         var unknown = CapitalFact.Unknown.ToArray();
         rng.Shuffle(unknown);
