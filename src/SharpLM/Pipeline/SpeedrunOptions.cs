@@ -93,7 +93,7 @@ public sealed record SpeedrunSizes(
             SftBatchTokens: 2048,
             RewardLr: 1e-4,
             PairBatchSize: 16,
-            DpoLr: 1e-4,
+            DpoLr: 5e-5,
             DpoBeta: 0.1,
             PpoLr: 2e-5,
             PpoRollouts: 32,
@@ -102,7 +102,7 @@ public sealed record SpeedrunSizes(
             PpoValueLr: 1e-4,
             PpoTargetKl: 0.5,
             PairSamples: 6,
-            GrpoLr: 5e-5,
+            GrpoLr: 3e-5,
             GrpoPrompts: 8,
             GrpoGroup: 6,
             GrpoKlCoef: 0.02,
@@ -110,7 +110,7 @@ public sealed record SpeedrunSizes(
             EvalItemsPerKind: small ? 40 : 160,
             ValChars: small ? 20_000 : 60_000,
             EvalEvery: small ? 100 : 250,
-            ReplayChars: small ? 200_000 : 600_000);
+            ReplayChars: small ? 200_000 : 2_000_000);
     }
 
     /// <summary>A miniature run for tests: a tiny world, vocabulary 300, one layer of width 32, a handful of steps per stage.</summary>
