@@ -14,13 +14,19 @@ public static class Program
         // Bind Spectre.Console to the current standard output (its default is captured once per process), so a caller
         // that redirects Console.Out — a pipe, a test, a host program — gets the tables and progress too.
         AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
-        var root = new RootCommand("sharplm: build, align, run and inspect your own GPT-style chat model");
-        foreach (var command in Verbs()) root.Subcommands.Add(command);
-        var parse = root.Parse(args);
+        var parse = Root().Parse(args);
         if (parse.Errors.Count == 0) return parse.Invoke();
         // Bad input is one line naming the option, as SharpLmException errors are, instead of the full help screen.
         Console.Error.WriteLine("error: " + string.Join("; ", parse.Errors.Select(OneLine)));
         return 1;
+    }
+
+    /// <summary>The whole command tree; parsing with it checks verbs and options without running anything.</summary>
+    public static RootCommand Root()
+    {
+        var root = new RootCommand("sharplm: build, align, run and inspect your own GPT-style chat model");
+        foreach (var command in Verbs()) root.Subcommands.Add(command);
+        return root;
     }
 
     static string OneLine(ParseError error)

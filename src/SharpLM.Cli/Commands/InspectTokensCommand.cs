@@ -9,12 +9,14 @@ public static class InspectTokensCommand
     public static Command Build()
     {
         var text = new Argument<string>("text") { Description = "text to tokenize and score" };
-        var command = new Command("tokens", "Tokens, ids and byte spans, with the model's probability and surprisal of each token") { text };
+        var output = InspectCommand.ChartOption("the surprisal bar chart");
+        var command = new Command("tokens", "Tokens, ids and byte spans, with the model's probability and surprisal of each token") { text, output };
         var shared = InspectCommand.Shared.AddTo(command);
         CliRunner.SetHandler(command, parse =>
         {
             using var inspector = shared.Open(parse);
             var report = inspector.Tokens(parse.GetValue(text)!);
+            if (parse.GetValue(output) is { } path) Inspection.Charts.Tokens(report, path);
             if (shared.PrintedJson(parse, report)) return 0;
             var table = new Table().AddColumns("#", "token", "ids", "bytes", "p(token)", "surprisal (bits)");
             foreach (var row in report.Rows)
@@ -24,6 +26,7 @@ public static class InspectTokensCommand
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLine($"{report.Tokens} tokens, {report.Characters} characters, {report.Bytes} bytes; " +
                                    $"mean surprisal {InspectCommand.F(report.MeanSurprisalPerToken, "0.00")} bits/token");
+            if (parse.GetValue(output) is { } written) InspectCommand.ChartWritten(written);
             return 0;
         });
         return command;

@@ -95,6 +95,33 @@ public static class Charts
         Write(path, plot, width, height);
     }
 
+    /// <summary>One bar per displayed token: how surprised the model was by it, in bits.</summary>
+    public static void Tokens(TokensReport report, string path, int width = 900, int height = 420)
+    {
+        var plot = NewPlot($"surprisal of each token in \"{Short(report.Text)}\"", "surprisal of each token");
+        var rows = report.Rows;
+        plot.Add.Bars(rows.Select(r => r.Surprisal ?? 0).ToArray());
+        plot.Axes.Bottom.SetTicks(rows.Select((_, i) => (double)i).ToArray(),
+            Labels(rows.Select(r => Inspector.Visible(r.Text)).ToArray(), rows.Select(r => r.Ids[0]).ToArray()));
+        plot.Axes.Margins(bottom: 0);
+        plot.YLabel("surprisal (bits)");
+        Write(path, plot, width, height);
+    }
+
+    /// <summary>Horizontal bars: the word's nearest tokens by cosine similarity of static embeddings.</summary>
+    public static void Embedding(EmbeddingReport report, string path, int width = 700, int height = 420)
+    {
+        var plot = NewPlot($"nearest tokens to '{report.Word}' (embedding cosine)", "nearest tokens (embedding cosine)");
+        var nearest = report.Nearest;
+        var bars = plot.Add.Bars(nearest.Select(n => n.Score).ToArray());
+        bars.Horizontal = true;
+        var positions = nearest.Select((_, i) => (double)i).ToArray();
+        plot.Axes.Left.SetTicks(positions, Labels(nearest.Select(n => n.Text).ToArray(), nearest.Select(n => n.Id).ToArray()));
+        plot.Axes.InvertY();                                                                     // the nearest on top
+        plot.XLabel("cosine similarity");
+        Write(path, plot, width, height);
+    }
+
     /// <summary>A plot in the CJK font when there is one, titled <paramref name="title"/> or, if the font cannot draw it, <paramref name="plainTitle"/>.</summary>
     static Plot NewPlot(string title, string plainTitle)
     {

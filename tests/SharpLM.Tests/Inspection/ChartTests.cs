@@ -26,11 +26,15 @@ public class ChartTests
         Charts.Attention(attention, layer: 1, head: 2, dir["head.png"], cellWidth: 500, cellHeight: 450);
         Charts.Context(inspector.Context("苹果", ["我爱吃苹果。", "苹果公司发布了新手机。", "the cat 苹果"]), dir["context.png"]);
         Charts.Next(inspector.Next("我爱吃苹", top: 6), dir["next.png"], width: 700, height: 400);
+        Charts.Tokens(inspector.Tokens("我爱吃苹果。"), dir["tokens.png"]);
+        Charts.Embedding(inspector.Embedding("果", top: 5), dir["embedding.png"], width: 600, height: 300);
 
         Assert.Equal((2 * 600, 2 * 560), PngSize(dir["grid.png"]));                  // four heads in a 2×2 grid
         Assert.Equal((500, 450), PngSize(dir["head.png"]));
         Assert.Equal((800, 500), PngSize(dir["context.png"]));
         Assert.Equal((700, 400), PngSize(dir["next.png"]));
+        Assert.Equal((900, 420), PngSize(dir["tokens.png"]));
+        Assert.Equal((600, 300), PngSize(dir["embedding.png"]));
     }
 
     [Fact]

@@ -26,8 +26,8 @@ public class InspectCliTests
         SaveTinyCheckpoint(model);
         string[][] verbs =
         [
-            ["tokens", "我爱吃苹果。"],
-            ["embedding", "果", "--top", "3"],
+            ["tokens", "我爱吃苹果。", "--out", tmp["tokens.png"]],
+            ["embedding", "果", "--top", "3", "--out", tmp["embedding.png"]],
             ["similarity", "cat", "mat"],
             ["context", "--word", "苹果", "我爱吃苹果。", "苹果公司发布了新手机。", "--out", tmp["context.png"]],
             ["attention", "the cat sat because it was tired.", "--focus", "it", "--layer", "1", "--out", tmp["attention.png"]],
@@ -43,7 +43,7 @@ public class InspectCliTests
         }
         using (var next = JsonDocument.Parse(Run("inspect", "next", "我爱吃苹", "--top", "4", "--model", model, "--json", "--threads", "1").Output))
             Assert.Equal(4, next.RootElement.GetProperty("rows").GetArrayLength());
-        Assert.All(new[] { "context.png", "attention.png", "next.png" }, f => Assert.True(new FileInfo(tmp[f]).Length > 1000));
+        Assert.All(new[] { "context.png", "attention.png", "next.png", "tokens.png", "embedding.png" }, f => Assert.True(new FileInfo(tmp[f]).Length > 1000));
     }
 
     [Fact]
