@@ -47,10 +47,15 @@ public sealed class Rotary
 
     public Rotary(int contextLength, int headSize, double ropeBase, Device device)
     {
+        // Kept for the model's life: outside the caller's dispose scope, and normal tensors even when first built during
+        // generation (inference-mode tensors cannot be saved for a later training step's backward pass).
+        using var scope = NewDisposeScope();
+        using var normal = inference_mode(false);
+        using var noGrad = no_grad();
         var inv = pow(ropeBase, -arange(0, headSize, 2, float64, device) / headSize);      // (D/2)
         var angles = outer(arange(contextLength, float64, device), inv);                   // (Tmax, D/2)
-        _cos = cat([angles.cos(), angles.cos()], -1).to_type(ScalarType.Float32);
-        _sin = cat([-angles.sin(), angles.sin()], -1).to_type(ScalarType.Float32);
+        _cos = cat([angles.cos(), angles.cos()], -1).to_type(ScalarType.Float32).DetachFromDisposeScope();
+        _sin = cat([-angles.sin(), angles.sin()], -1).to_type(ScalarType.Float32).DetachFromDisposeScope();
         Device = device;
     }
 
@@ -423,7 +428,10 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
 
     Rotary Rope(Device device)
     {
-        if (_rope is null || _rope.Device != device) _rope = new Rotary(Config.ContextLength, Config.HeadSize, Config.RopeBase, device);
+        // Device has no value equality: compare its parts, or the tables are rebuilt (sin, cos, cat) on every forward pass,
+        // ~6 % of a decoded token (perf, issue 15).
+        if (_rope is null || _rope.Device.type != device.type || _rope.Device.index != device.index)
+            _rope = new Rotary(Config.ContextLength, Config.HeadSize, Config.RopeBase, device);
         return _rope;
     }
 
@@ -433,6 +441,7 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     internal static Tensor Linear(Tensor x, Tensor weight, ScalarType compute)
     {
         var dtype = weight.dtype == ScalarType.Float32 ? compute : weight.dtype;
+        if (dtype == ScalarType.Float32 && SmallBatchLinear.Applies(x, weight)) return SmallBatchLinear.Forward(x, weight);
         return F.linear(x.dtype == dtype ? x : x.to_type(dtype), weight.dtype == dtype ? weight : weight.to_type(dtype));
     }
 }
