@@ -19,7 +19,7 @@ namespace SharpLM.Bench;
 /// serve-memory.csv and serve-memory.png in <c>--out</c>. Without --model it serves the reference model (vocabulary 4,096,
 /// context 256, depth 4, width 256, 4 heads) with random weights.
 /// Args: [--model DIR] [--seconds 60] [--short-seconds 20] [--rounds 0] [--parallel 32] [--max-tokens 32] [--threads 0]
-/// [--server PATH/SharpLM.Cli.dll] [--out DIR] [--env NAME=VALUE (for the server process; repeatable)].
+/// [--precision auto] [--server PATH/SharpLM.Cli.dll] [--out DIR] [--env NAME=VALUE (for the server process; repeatable)].
 /// </summary>
 public sealed class ServeLoadBench : IBenchmark
 {
@@ -34,7 +34,8 @@ public sealed class ServeLoadBench : IBenchmark
             Rounds: int.Parse(Machine.Arg(args, "--rounds", "0")),
             Parallel: int.Parse(Machine.Arg(args, "--parallel", "32")),
             MaxTokens: int.Parse(Machine.Arg(args, "--max-tokens", "32")),
-            Threads: int.Parse(Machine.Arg(args, "--threads", "0")));
+            Threads: int.Parse(Machine.Arg(args, "--threads", "0")),
+            Precision: Machine.Arg(args, "--precision", "auto"));
         using var tmp = new TempFolder();
         var model = Machine.Arg(args, "--model", "");
         if (model.Length == 0) model = ReferenceModel(tmp.Path);
@@ -46,7 +47,7 @@ public sealed class ServeLoadBench : IBenchmark
         return RunAsync(server, model, settings, outDir).GetAwaiter().GetResult();
     }
 
-    sealed record LoadSettings(int Seconds, int ShortSeconds, int Rounds, int Parallel, int MaxTokens, int Threads);
+    sealed record LoadSettings(int Seconds, int ShortSeconds, int Rounds, int Parallel, int MaxTokens, int Threads, string Precision);
 
     /// <summary>The CLI as `dotnet build -c Release` leaves it, found from the bench's own folder upwards.</summary>
     static string BuiltCli()
@@ -86,7 +87,8 @@ public sealed class ServeLoadBench : IBenchmark
                 RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
             };
             foreach (var a in new[] { cli, "serve", "--model", model, "--port", "0", "--parallel", $"{s.Parallel}", "--queue", "64",
-                                      "--feedback", Path.Combine(tmp, "feedback.jsonl"), "--threads", $"{s.Threads}" })
+                                      "--feedback", Path.Combine(tmp, "feedback.jsonl"), "--threads", $"{s.Threads}",
+                                      "--precision", s.Precision })
                 info.ArgumentList.Add(a);
             foreach (var pair in env)
             {

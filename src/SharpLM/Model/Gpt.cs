@@ -35,7 +35,8 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     internal static Tensor Normalize(Tensor x, Tensor? weight, double eps)
     {
         var x32 = x.dtype == ScalarType.Float32 ? x : x.to_type(ScalarType.Float32);
-        var unit = x32 * rsqrt(x32.square().mean([-1], keepdim: true) + eps);
+        // In place where autograd allows it (neither mean nor add keeps its output): fewer tensors per decoded token.
+        var unit = x32 * x32.square().mean([-1], keepdim: true).add_(eps).rsqrt_();
         return weight is null ? unit : unit * weight;
     }
 }
@@ -264,9 +265,15 @@ public sealed class Block : nn.Module
 
     public Tensor forward(Tensor x, Rotary rope, KvCache.Layer? cache, Tensor? mask, ScalarType compute)
     {
-        x = x + self_attn.forward(input_layernorm.forward(x), rope, cache, mask, compute);     // (B, T, C)
-        return x + mlp.forward(post_attention_layernorm.forward(x), compute);                  // (B, T, C)
+        x = Residual(x, self_attn.forward(input_layernorm.forward(x), rope, cache, mask, compute)); // (B, T, C)
+        return Residual(x, mlp.forward(post_attention_layernorm.forward(x), compute));              // (B, T, C)
     }
+
+    /// <summary>
+    /// x + output, added into <paramref name="output"/> (a projection's fresh result, whose backward needs only its inputs)
+    /// when both share a dtype; a bf16 output of a bf16 matmul is promoted into the fp32 stream instead.
+    /// </summary>
+    static Tensor Residual(Tensor x, Tensor output) => output.dtype == x.dtype ? output.add_(x) : x + output;
 }
 
 /// <summary>Embedding, the blocks and the final norm: the "model." prefix of the Llama naming.</summary>
