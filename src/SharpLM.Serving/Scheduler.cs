@@ -120,7 +120,7 @@ public sealed class Scheduler : IDisposable
                         continue;
                     }
                     fused ??= _model.FuseForInference(_precision);
-                    batch ??= new DecodeBatch(_model, _precision);
+                    batch ??= new DecodeBatch(_model, _slots, _precision);
                     try
                     {
                         var decoder = NewDecoder(job);
@@ -151,7 +151,9 @@ public sealed class Scheduler : IDisposable
                 Leave(batch!, slots, done);
                 if (slots.Count == 0) continue;
 
+                long started = System.Diagnostics.Stopwatch.GetTimestamp();
                 var logitsAll = batch!.Step(slots.Select(s => s.Decoder.Sequence[^1]).ToArray());
+                _metrics.Step(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
                 done.Clear();
                 for (int b = 0; b < slots.Count; b++)
                 {

@@ -5,7 +5,8 @@ namespace SharpLM.Serving;
 
 /// <summary>
 /// Counters and gauges for <c>GET /metrics</c> in the Prometheus text format: requests by route and status, queued jobs,
-/// active slots, generated tokens (total and per second over the last 10 s) and a time-to-first-token histogram.
+/// active slots, generated tokens (total and per second over the last 10 s), a time-to-first-token histogram, the time the
+/// model's decode steps take (the rest of a token's time is sampling, streaming and HTTP) and where the memory is.
 /// </summary>
 public sealed class ServingMetrics
 {
@@ -15,8 +16,8 @@ public sealed class ServingMetrics
     readonly Dictionary<(string Route, int Status), long> _requests = [];
     readonly long[] _ttftCounts = new long[TtftBuckets.Length];
     readonly Queue<(long Ticks, int Tokens)> _recent = new();
-    long _ttftCount, _tokens, _cancelled;
-    double _ttftSum;
+    long _ttftCount, _tokens, _cancelled, _steps;
+    double _ttftSum, _stepSeconds;
 
     public int Queued;
     public int Active;
@@ -48,6 +49,12 @@ public sealed class ServingMetrics
             _recent.Enqueue((now, count));
             while (_recent.Count > 0 && now - _recent.Peek().Ticks > 10_000) _recent.Dequeue();
         }
+    }
+
+    /// <summary>One decode step of the batch (the forward pass and the logits copy) took <paramref name="seconds"/>.</summary>
+    public void Step(double seconds)
+    {
+        lock (_gate) { _steps++; _stepSeconds += seconds; }
     }
 
     public string Render()
@@ -88,6 +95,26 @@ public sealed class ServingMetrics
             Line($"sharplm_time_to_first_token_seconds_bucket{{le=\"+Inf\"}} {_ttftCount}");
             Line($"sharplm_time_to_first_token_seconds_sum {N(_ttftSum)}");
             Line($"sharplm_time_to_first_token_seconds_count {_ttftCount}");
+            Line("# HELP sharplm_decode_step_seconds Decode steps of a batch: the forward pass over all active slots.");
+            Line("# TYPE sharplm_decode_step_seconds summary");
+            Line($"sharplm_decode_step_seconds_sum {N(_stepSeconds)}");
+            Line($"sharplm_decode_step_seconds_count {_steps}");
+        }
+        Line("# HELP process_resident_memory_bytes Resident memory of the server process.");
+        Line("# TYPE process_resident_memory_bytes gauge");
+        Line($"process_resident_memory_bytes {ProcessMemory.ResidentBytes()}");
+        var gc = GC.GetGCMemoryInfo();
+        Line("# HELP dotnet_gc_heap_bytes The .NET GC heap after the last collection, and what the GC has committed.");
+        Line("# TYPE dotnet_gc_heap_bytes gauge");
+        Line($"dotnet_gc_heap_bytes{{kind=\"size\"}} {gc.HeapSizeBytes}");
+        Line($"dotnet_gc_heap_bytes{{kind=\"committed\"}} {gc.TotalCommittedBytes}");
+        if (ProcessMemory.NativeHeap() is { } heap)
+        {
+            Line("# HELP native_heap_bytes The native malloc heap (libtorch's tensors): in use, free but kept, mmapped.");
+            Line("# TYPE native_heap_bytes gauge");
+            Line($"native_heap_bytes{{kind=\"in_use\"}} {heap.InUse}");
+            Line($"native_heap_bytes{{kind=\"free\"}} {heap.Free}");
+            Line($"native_heap_bytes{{kind=\"mmapped\"}} {heap.Mapped}");
         }
         return s.ToString();
     }

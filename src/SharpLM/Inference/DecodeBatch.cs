@@ -5,17 +5,21 @@ using static TorchSharp.torch;
 namespace SharpLM.Inference;
 
 /// <summary>
-/// The stepping API for continuous batching: rows join at any time (<see cref="Join"/> prefills one prompt alone, then
-/// appends its cache row), every <see cref="Step"/> decodes one token for all rows in one forward pass (each row at its own
-/// position, see <see cref="KvCache.AppendRows"/>), and finished rows <see cref="Leave"/>. Sampling and stopping are the
-/// caller's (one <see cref="RowDecoder"/> per row). Not thread-safe: one thread drives a batch, and the model must stay
-/// fused (<see cref="Gpt.FuseForInference"/>) in <see cref="Precision"/> while it does.
+/// The stepping API for continuous batching: rows join at any time (<see cref="Join"/> prefills one prompt alone, into the
+/// next free row of the cache), every <see cref="Step"/> decodes one token for all rows in one forward pass (each row at its
+/// own position, see <see cref="KvCache.ForRows"/>), and finished rows <see cref="Leave"/>. The cache holds
+/// <paramref name="rows"/> rows from the first join on and is reused in place. Sampling and stopping are the caller's (one
+/// <see cref="RowDecoder"/> per row). Not thread-safe: one thread drives a batch, and the model must stay fused
+/// (<see cref="Gpt.FuseForInference"/>) in <see cref="Precision"/> while it does.
 /// </summary>
-public sealed class DecodeBatch(Gpt model, ScalarType precision = ScalarType.Float32) : IDisposable
+public sealed class DecodeBatch(Gpt model, int rows, ScalarType precision = ScalarType.Float32) : IDisposable
 {
     readonly Device _device = model.parameters().First().device;
     KvCache? _cache;
     float[] _logits = [];
+
+    /// <summary>Rows that may generate together.</summary>
+    public int Rows { get; } = rows >= 1 ? rows : throw new SharpLmException($"a batch needs at least one row (got {rows})");
 
     public ScalarType Precision { get; } = precision;
     public int Count => (int)(_cache?.Batch ?? 0);
@@ -35,16 +39,17 @@ public sealed class DecodeBatch(Gpt model, ScalarType precision = ScalarType.Flo
             throw new SharpLmException($"prompt of {prompt.Length} tokens exceeds the model's context length {ContextLength}");
         if (prompt.Any(id => id < 0 || id >= model.Config.VocabSize))
             throw new SharpLmException($"prompt token id outside the vocabulary (size {model.Config.VocabSize})");
+        if (Count >= Rows) throw new SharpLmException($"the batch is full ({Rows} rows)");
         using var mode = inference_mode();
-        using var single = new KvCache(model.Config, 1, _device, model.ComputeType);
-        _cache ??= new KvCache(model.Config, 0, _device, model.ComputeType);
+        _cache ??= KvCache.ForRows(model.Config, Rows, _device, model.ComputeType);
+        using var row = _cache.NextRow();
         using (var scope = NewDisposeScope())
         {
             var idx = tensor(prompt.Select(i => (long)i).ToArray(), [1, prompt.Length], device: _device);   // (1, T)
-            var hidden = model.Hidden(idx, single);                                                         // (1, T, C)
+            var hidden = model.Hidden(idx, row);                                                            // (1, T, C)
             Generator.CopyLogits(model.Logits(hidden.narrow(1, prompt.Length - 1, 1)), ref _logits, Precision); // (1, 1, V)
-            _cache.AppendRows(single);
         }
+        _cache.AddRow(row);
         return _logits;
     }
 
@@ -66,9 +71,7 @@ public sealed class DecodeBatch(Gpt model, ScalarType precision = ScalarType.Flo
     {
         if (rows.Count == 0) return;
         using var mode = inference_mode();
-        using var scope = NewDisposeScope();
-        var keep = Enumerable.Range(0, Count).Where(r => !rows.Contains(r)).Select(r => (long)r).ToArray();
-        _cache!.SelectRows(tensor(keep, device: _device));
+        _cache!.RemoveRows(rows);
     }
 
     public void Dispose() => _cache?.Dispose();

@@ -5,8 +5,12 @@ namespace SharpLM.Model;
 /// <summary>
 /// Keys and values of every layer for the tokens seen so far, preallocated for the whole context so decoding one token
 /// writes into place instead of concatenating (no per-token allocations that grow). Rows of a batch advance together,
-/// unless rows were added with <see cref="AppendRows"/> (continuous batching): then each row has its own length, a decode
+/// unless the cache was made by <see cref="ForRows"/> (continuous batching): then each row has its own length, a decode
 /// step writes each row's token at that row's position and <see cref="RowMask"/> hides the positions a row has not reached.
+/// A cache made by <see cref="ForRows"/> (continuous batching) holds its most rows from the start: rows are prefilled in
+/// place (<see cref="NextRow"/>, <see cref="AddRow"/>) and removed by moving the later rows down (<see cref="RemoveRows"/>),
+/// so a server that serves for days allocates no cache memory after its first request (allocating and freeing caches of
+/// changing sizes fragmented the native heap: the resident set grew by ~200 MB over a load test, issue 14).
 /// </summary>
 public sealed class KvCache : IDisposable
 {
@@ -20,6 +24,25 @@ public sealed class KvCache : IDisposable
         Batch = batch;
     }
 
+    /// <summary>A cache with room for <paramref name="rows"/> rows that advance independently; it starts with none.</summary>
+    public static KvCache ForRows(GptConfig config, int rows, Device device, ScalarType dtype = ScalarType.Float32)
+    {
+        var cache = new KvCache(config, rows, device, dtype) { Batch = 0, _rowLengths = [] };
+        cache.RowsChanged();
+        return cache;
+    }
+
+    /// <summary>A one-row cache that writes into row <paramref name="row"/> of <paramref name="storage"/> (a view, not a copy).</summary>
+    KvCache(KvCache storage, long row)
+    {
+        Capacity = storage.Capacity;
+        Layers = storage.Layers.Select(l => new Layer(this, l.Storage.K.narrow(0, row, 1), l.Storage.V.narrow(0, row, 1))).ToArray();
+        Batch = 1;
+    }
+
+    /// <summary>Rows the buffers hold (at least <see cref="Batch"/>).</summary>
+    public long RowCapacity => Layers[0].Storage.K.shape[0];
+
     public long Batch { get; private set; }
     public int Capacity { get; }
 
@@ -31,7 +54,7 @@ public sealed class KvCache : IDisposable
     long[]? _rowLengths; // per-row lengths once rows advance independently; null while they advance together
     Tensor? _rowPositions, _rowMask;
 
-    /// <summary>Per-row lengths when rows advance independently (see <see cref="AppendRows"/>); null while they advance together.</summary>
+    /// <summary>Per-row lengths when rows advance independently (see <see cref="ForRows"/>); null while they advance together.</summary>
     public IReadOnlyList<long>? RowLengths => _rowLengths;
 
     /// <summary>Where each row's next token goes, (B) int64; null while rows advance together.</summary>
@@ -48,18 +71,38 @@ public sealed class KvCache : IDisposable
     }
 
     /// <summary>
-    /// Appends the rows of <paramref name="source"/> (a cache of the same shape, e.g. one prompt prefilled alone) after this
-    /// cache's rows. From then on rows keep their own lengths, so one step can decode rows that started at different times;
-    /// only single-token steps are allowed in that mode.
+    /// An empty one-row cache over the next free row's buffers: prefill a prompt into it (<see cref="Gpt.Hidden"/>), then
+    /// <see cref="AddRow"/> it. Only for caches made by <see cref="ForRows"/>.
     /// </summary>
-    public void AppendRows(KvCache source)
+    public KvCache NextRow()
     {
-        if (source.Layers.Length != Layers.Length || source.Capacity != Capacity)
-            throw new Core.SharpLmException("AppendRows needs a cache of the same model and capacity");
-        var lengths = source._rowLengths ?? Enumerable.Repeat(source.Length, (int)source.Batch).ToArray();
-        _rowLengths = [.. _rowLengths ?? Enumerable.Repeat(Length, (int)Batch), .. lengths];
-        for (int i = 0; i < Layers.Length; i++) Layers[i].Concat(source.Layers[i]);
-        Batch = _rowLengths.Length;
+        if (_rowLengths is null || Batch >= RowCapacity)
+            throw new Core.SharpLmException($"the cache holds {RowCapacity} rows; it has no free row");
+        return new KvCache(this, Batch);
+    }
+
+    /// <summary>Makes the row <paramref name="row"/> (from <see cref="NextRow"/>, now prefilled) the last row of this cache.</summary>
+    public void AddRow(KvCache row)
+    {
+        if (_rowLengths is null || Batch >= RowCapacity) throw new Core.SharpLmException("AddRow needs a free row of a ForRows cache");
+        _rowLengths = [.. _rowLengths, row.Length];
+        Batch++;
+        RowsChanged();
+    }
+
+    /// <summary>Removes <paramref name="rows"/> in place: the later rows move down, keeping their order; nothing is allocated.</summary>
+    public void RemoveRows(IReadOnlyCollection<int> rows)
+    {
+        if (_rowLengths is null) throw new Core.SharpLmException("RemoveRows needs rows at their own positions");
+        var kept = Enumerable.Range(0, (int)Batch).Where(r => !rows.Contains(r)).ToArray();
+        for (int to = 0; to < kept.Length; to++)
+        {
+            int from = kept[to];
+            if (from == to) continue;
+            foreach (var layer in Layers) layer.MoveRow(from, to, _rowLengths[from]);
+        }
+        _rowLengths = kept.Select(r => _rowLengths[r]).ToArray();
+        Batch = kept.Length;
         RowsChanged();
     }
 
@@ -121,6 +164,22 @@ public sealed class KvCache : IDisposable
 
         internal Device Device => _k.device;
 
+        /// <summary>The buffers, all rows (a <see cref="ForRows"/> cache has more rows than <see cref="Batch"/>).</summary>
+        internal (Tensor K, Tensor V) Storage => (_k, _v);
+
+        /// <summary>Buffers of the rows in use, (B, K, capacity, D).</summary>
+        (Tensor K, Tensor V) InUse => _k.shape[0] == _owner.Batch ? (_k, _v)
+            : (_k.narrow(0, 0, _owner.Batch), _v.narrow(0, 0, _owner.Batch));
+
+        /// <summary>Copies the first <paramref name="length"/> positions of row <paramref name="from"/> into row <paramref name="to"/>.</summary>
+        internal void MoveRow(long from, long to, long length)
+        {
+            if (length == 0) return;
+            using var scope = NewDisposeScope();
+            _k.narrow(0, to, 1).narrow(2, 0, length).copy_(_k.narrow(0, from, 1).narrow(2, 0, length));
+            _v.narrow(0, to, 1).narrow(2, 0, length).copy_(_v.narrow(0, from, 1).narrow(2, 0, length));
+        }
+
         /// <summary>See <see cref="KvCache.RowPositions"/>.</summary>
         public Tensor? RowPositions => _owner._rowPositions;
 
@@ -134,10 +193,11 @@ public sealed class KvCache : IDisposable
             long start = _owner.Length, T = k.shape[2];
             if (start + T > _owner.Capacity)
                 throw new Core.SharpLmException($"KV cache full: {start} + {T} tokens exceed its capacity {_owner.Capacity}");
-            if (k.dtype != _k.dtype) { k = k.to_type(_k.dtype); v = v.to_type(_v.dtype); }
-            _k.narrow(2, start, T).copy_(k);
-            _v.narrow(2, start, T).copy_(v);
-            return (_k.narrow(2, 0, start + T), _v.narrow(2, 0, start + T));
+            var (keys, values) = InUse;
+            if (k.dtype != keys.dtype) { k = k.to_type(keys.dtype); v = v.to_type(values.dtype); }
+            keys.narrow(2, start, T).copy_(k);
+            values.narrow(2, start, T).copy_(v);
+            return (keys.narrow(2, 0, start + T), values.narrow(2, 0, start + T));
         }
 
         /// <summary>One token per row, each at its row's own position; returns keys and values up to the longest row + 1.</summary>
@@ -147,19 +207,12 @@ public sealed class KvCache : IDisposable
             if (T != 1) throw new Core.SharpLmException("rows at their own positions decode one token per step");
             if (S > _owner.Capacity)
                 throw new Core.SharpLmException($"KV cache full: a row has reached its capacity {_owner.Capacity}");
-            if (k.dtype != _k.dtype) { k = k.to_type(_k.dtype); v = v.to_type(_v.dtype); }
+            var (keys, values) = InUse;
+            if (k.dtype != keys.dtype) { k = k.to_type(keys.dtype); v = v.to_type(values.dtype); }
             var at = positions.view(B, 1, 1, 1).expand(B, K, 1, D);                              // (B, K, 1, D)
-            _k.scatter_(2, at, k);
-            _v.scatter_(2, at, v);
-            return (_k.narrow(2, 0, S), _v.narrow(2, 0, S));
-        }
-
-        internal void Concat(Layer source)
-        {
-            var k = cat([_k, source._k], 0).DetachFromDisposeScope();
-            var v = cat([_v, source._v], 0).DetachFromDisposeScope();
-            _k.Dispose(); _v.Dispose();
-            _k = k; _v = v;
+            keys.scatter_(2, at, k);
+            values.scatter_(2, at, v);
+            return (keys.narrow(2, 0, S), values.narrow(2, 0, S));
         }
 
         internal void SelectRows(Tensor rows)

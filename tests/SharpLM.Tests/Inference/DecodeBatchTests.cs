@@ -7,7 +7,8 @@ public class DecodeBatchTests
 {
     /// <summary>
     /// Rows that join at different times and leave in the middle must each see exactly what a plain forward pass over their
-    /// own tokens computes: their own positions (RoPE), their own keys only, nothing of rows that left.
+    /// own tokens computes: their own positions (RoPE), their own keys only, nothing of rows that left (the cache's rows are
+    /// reused in place, so a joining row lands on buffers an earlier row wrote).
     /// </summary>
     [Fact]
     public void Rows_joining_and_leaving_at_different_times_match_the_full_forward_pass_of_each_row()
@@ -19,7 +20,7 @@ public class DecodeBatchTests
         var sequences = new List<List<int>>();
         var active = new List<int>(); // batch row → sequence index
         using var fused = lm.Model.FuseForInference();
-        using var batch = new DecodeBatch(lm.Model);
+        using var batch = new DecodeBatch(lm.Model, rows: 3);
 
         void Check(int seq, ReadOnlySpan<float> logits)
         {
@@ -58,6 +59,7 @@ public class DecodeBatchTests
         Join(3);
         Step(); Step();
         Assert.Equal(3, batch.Count);
+        Assert.Throws<SharpLmException>(() => batch.Join(lm.Tokenizer.Encode("one too many"))); // rows: 3, all in use
         batch.Leave([0, 1, 2]);
         active.Clear();
         Assert.Equal(0, batch.Count);
@@ -70,7 +72,7 @@ public class DecodeBatchTests
     {
         var lm = TinyLm.Create(contextLength: 8);
         using var fused = lm.Model.FuseForInference();
-        using var batch = new DecodeBatch(lm.Model);
+        using var batch = new DecodeBatch(lm.Model, rows: 1);
         Assert.Throws<SharpLmException>(() => batch.Join(lm.Tokenizer.Encode("nine char")));
         batch.Join(lm.Tokenizer.Encode("seven c"));
         Assert.False(batch.Full(0));
