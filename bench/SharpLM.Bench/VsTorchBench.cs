@@ -16,7 +16,7 @@ namespace SharpLM.Bench;
 public sealed class VsTorchBench : IBenchmark
 {
     public string Name => "vs-torch";
-    public string Description => "throughput vs the same GPT in PyTorch, alternating [--rounds N --threads N --steps N --keep-freed --python PATH]";
+    public string Description => "throughput vs the same GPT in PyTorch, alternating [--rounds N --threads N --steps N --malloc-default --python PATH]";
 
     public int Run(string[] args)
     {
@@ -31,7 +31,7 @@ public sealed class VsTorchBench : IBenchmark
 
         var sharp = new List<Dictionary<string, double>>();
         var peer = new List<Dictionary<string, double>>();
-        string[] sharpArgs = ["throughput", "--threads", threads, "--steps", steps, .. args.Contains("--keep-freed") ? ["--keep-freed"] : Array.Empty<string>()];
+        string[] sharpArgs = ["throughput", "--threads", threads, "--steps", steps, .. args.Contains("--malloc-default") ? ["--malloc-default"] : Array.Empty<string>()];
         for (int round = 0; round < rounds; round++)
         {
             for (int turn = 0; turn < 2; turn++)
@@ -47,7 +47,7 @@ public sealed class VsTorchBench : IBenchmark
             }
         }
 
-        TorchRuntime.Apply(new TorchSettings(int.Parse(threads, CultureInfo.InvariantCulture)));
+        TorchRuntime.Apply(new TorchSettings(int.Parse(threads, CultureInfo.InvariantCulture), KeepFreedMemory: false));
         var peak = MatmulPeak.Stable(int.Parse(threads, CultureInfo.InvariantCulture));
         double flops = MachineInfo.Reference.TrainingFlopsPerToken(MachineInfo.Reference.ContextLength);
         string Row(string who, List<Dictionary<string, double>> runs) => string.Create(CultureInfo.InvariantCulture,
