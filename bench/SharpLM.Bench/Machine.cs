@@ -20,8 +20,8 @@ public static class Machine
                 ?.Split(':', 2)[1].Trim() ?? "?"
             : "?";
         var flags = File.Exists("/proc/cpuinfo")
-            ? string.Join(' ', Field("flags").Split(' ').Where(f => f is "avx2" or "fma" || f.StartsWith("avx512", StringComparison.Ordinal)
-                || f.StartsWith("amx", StringComparison.Ordinal)))
+            ? string.Join(' ', Field("flags").Split(' ').Where(f => f is "avx2" or "fma"
+                || f.StartsWith("avx512", StringComparison.Ordinal) || f.StartsWith("amx", StringComparison.Ordinal)))
             : cpu.FeatureLine;
         return $"{cpu.Model} (family {Field("cpu family")} model {Field("model\t")}); {flags}";
     }
@@ -39,8 +39,8 @@ public static class Machine
 
     // Environment.SetEnvironmentVariable does not reach the native environment the OpenMP runtime reads.
     [DllImport("libc.so.6", EntryPoint = "setenv")]
-    static extern int SetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value,
-        int overwrite);
+    static extern int SetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name,
+        [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
 
     /// <summary>Resident memory of this process now, in MB.</summary>
     public static double RssMb()
