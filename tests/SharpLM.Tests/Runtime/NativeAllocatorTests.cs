@@ -1,6 +1,6 @@
 using SharpLM.Core;
 
-namespace SharpLM.Tests.Core;
+namespace SharpLM.Tests.Runtime;
 
 public class NativeAllocatorTests
 {
