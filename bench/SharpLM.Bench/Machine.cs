@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
+using SharpLM.Core;
 
 namespace SharpLM.Bench;
 
@@ -8,6 +10,44 @@ public static class Machine
     /// <summary>The 1, 5 and 15 minute load averages from /proc/loadavg ("?" elsewhere).</summary>
     public static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
+
+    /// <summary>"AMD EPYC (family 25 model 17); avx2 fma avx512f … avx512_bf16": what a figure was measured on.</summary>
+    public static string CpuLine()
+    {
+        var cpu = CpuInfo.Current;
+        string Field(string name) => File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal))
+                ?.Split(':', 2)[1].Trim() ?? "?"
+            : "?";
+        var flags = File.Exists("/proc/cpuinfo")
+            ? string.Join(' ', Field("flags").Split(' ').Where(f => f is "avx2" or "fma"
+                || f.StartsWith("avx512", StringComparison.Ordinal) || f.StartsWith("amx", StringComparison.Ordinal)))
+            : cpu.FeatureLine;
+        return $"{cpu.Model} (family {Field("cpu family")} model {Field("model\t")}); {flags}";
+    }
+
+    /// <summary>
+    /// Binds each OpenMP thread to its own core (OMP_PROC_BIND=close, OMP_PLACES=cores) unless the environment already
+    /// says otherwise, so a timing is not spoilt by threads migrating. Only effective before libtorch is loaded (the first
+    /// torch call): OpenMP reads these once. Children started afterwards inherit them.
+    /// </summary>
+    public static void PinOpenMpThreads()
+    {
+        SetEnv("OMP_PROC_BIND", "close", 0);
+        SetEnv("OMP_PLACES", "cores", 0);
+    }
+
+    // Environment.SetEnvironmentVariable does not reach the native environment the OpenMP runtime reads.
+    [DllImport("libc.so.6", EntryPoint = "setenv")]
+    static extern int SetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name,
+        [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
+
+    /// <summary>Resident memory of this process now, in MB.</summary>
+    public static double RssMb()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.WorkingSet64 / 1e6;
+    }
 
     /// <summary>Peak resident memory of this process so far, in MB.</summary>
     public static double PeakRssMb()

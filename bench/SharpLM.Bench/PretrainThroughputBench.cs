@@ -14,24 +14,30 @@ namespace SharpLM.Bench;
 /// Training throughput on the reference configuration: vocabulary 4,096, context 256, depth 4, width 256, 4 heads,
 /// batch 16 × 256 tokens, AdamW. Reports tokens/s, MFU against the matmul peak measured in the same process with the same
 /// threads, peak RSS, a forward / backward / optimizer breakdown, and the loss reached, so fp32 and bf16 can be compared at
-/// equal steps. One precision per process so the peak RSS is that precision's own.
+/// equal steps. One precision per process so the peak RSS is that precision's own. MFU is against
+/// <see cref="MatmulPeak.Stable"/> with the OpenMP threads pinned; --malloc-default leaves out
+/// <see cref="NativeAllocator.KeepFreedMemory"/> (which every SharpLM process applies) to measure what it buys. The last line, `summary {json}`, is what `vs-torch` reads.
 /// Data: Tiny Shakespeare through a character tokenizer (ids &lt; 4,096); the model keeps the full 4,096-wide head, so
 /// the compute is the reference configuration's.
 /// </summary>
 public sealed class PretrainThroughputBench : IBenchmark
 {
     public string Name => "throughput";
-    public string Description => "tokens/s, MFU and peak RSS on the reference config [--bf16 --threads N --steps N]";
+    public string Description => "tokens/s, MFU and peak RSS on the reference config [--bf16 --threads N --steps N --malloc-default]";
 
     public int Run(string[] args)
     {
         bool bf16 = args.Contains("--bf16");
         int threads = int.Parse(Machine.Arg(args, "--threads", "2"), CultureInfo.InvariantCulture);
         int steps = int.Parse(Machine.Arg(args, "--steps", "20"), CultureInfo.InvariantCulture);
+        bool keepFreed = !args.Contains("--malloc-default");
         const int B = 16, T = 256, warmupSteps = 3;
-        Console.WriteLine($"load average before: {Machine.LoadAverage()}");
-        TorchRuntime.Apply(new TorchSettings(threads, Seed: 1337));
-        var peak = MatmulPeak.Measure(threads);
+        Console.WriteLine($"load average before: {Machine.LoadAverage()}; {Machine.CpuLine()}");
+        Machine.PinOpenMpThreads();
+        if (keepFreed && !NativeAllocator.KeepFreedMemory()) Console.WriteLine("malloc: mallopt refused (not glibc?)");
+        Console.WriteLine($"malloc: {(keepFreed ? "freed memory kept for reuse (mallopt)" : "glibc defaults (--malloc-default)")}");
+        TorchRuntime.Apply(new TorchSettings(threads, Seed: 1337, KeepFreedMemory: keepFreed));
+        var peak = MatmulPeak.Stable(threads);
 
         using var tmp = new TemporaryFolder();
         var tokenizer = CharTokenizer.Train([File.ReadAllText(SharedData.Path("pretrain/en/tinyshakespeare.txt"))]);
@@ -49,7 +55,10 @@ public sealed class PretrainThroughputBench : IBenchmark
             return model.Loss(x, y);
         }
 
-        for (int s = 0; s < warmupSteps; s++) runner.Step(s, 1, _ => Loss(s));
+        double startRss = Machine.RssMb(), startPeak = Machine.PeakRssMb();
+        runner.Step(0, 1, _ => Loss(0));
+        double firstStepPeak = Machine.PeakRssMb();
+        for (int s = 1; s < warmupSteps; s++) runner.Step(s, 1, _ => Loss(s));
         var clock = Stopwatch.StartNew();
         var losses = new List<double>();
         double fastestStep = double.MaxValue;
@@ -60,6 +69,10 @@ public sealed class PretrainThroughputBench : IBenchmark
             fastestStep = Math.Min(fastestStep, one.Elapsed.TotalSeconds);
         }
         double seconds = clock.Elapsed.TotalSeconds;
+        double timedPeak = Machine.PeakRssMb();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  RSS: {startRss:F0} MB before the first step (peak {startPeak:F0} so far: runtime, libtorch, matmul peak, data), " +
+            $"peak {firstStepPeak:F0} MB after the first step, {timedPeak:F0} MB after the timed steps"));
 
         // Where the time goes, each the fastest of a few repetitions (the least disturbed by other load): forward with the
         // graph kept, forward + backward, and a whole step (adds clipping, AdamW and zero_grad).
@@ -80,6 +93,13 @@ public sealed class PretrainThroughputBench : IBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  fastest step {stepMs:F0} ms: forward {forwardMs:F0} ms, backward {forwardBackwardMs - forwardMs:F0} ms, clip+AdamW+zero_grad {stepMs - forwardBackwardMs:F0} ms; " +
             $"{config.ParameterCount:N0} parameters, {flopsPerToken / 1e6:F2} MFLOPs/token, {threads} thread(s), load average after: {Machine.LoadAverage()}"));
+        Console.WriteLine("summary " + System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, double>
+        {
+            ["tok_s"] = tokPerSec, ["fastest_tok_s"] = bestTokPerSec, ["peak_rss_mb"] = Machine.PeakRssMb(),
+            ["forward_ms"] = forwardMs, ["backward_ms"] = forwardBackwardMs - forwardMs, ["optimizer_ms"] = stepMs - forwardBackwardMs,
+            ["fp32_peak_gflops"] = peak.Fp32Gflops, ["loss"] = losses.TakeLast(5).Average(),
+            ["rss_before_steps_mb"] = startRss, ["peak_rss_timed_mb"] = timedPeak,
+        }));
         return 0;
     }
 

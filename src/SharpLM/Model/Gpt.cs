@@ -35,9 +35,13 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     internal static Tensor Normalize(Tensor x, Tensor? weight, double eps)
     {
         var x32 = x.dtype == ScalarType.Float32 ? x : x.to_type(ScalarType.Float32);
-        // In place where autograd allows it (neither mean nor add keeps its output): fewer tensors per decoded token.
-        var unit = x32 * x32.square().mean([-1], keepdim: true).add_(eps).rsqrt_();
-        return weight is null ? unit : unit * weight;
+        Tensor scale;
+        // The square is as large as x and autograd does not keep it: freed now, not when the step's scope ends. The rest
+        // runs in place where autograd allows it (neither mean nor add keeps its output): fewer tensors per decoded token.
+        using (var square = x32.square()) scale = square.mean([-1], keepdim: true).add_(eps).rsqrt_();   // (…, 1)
+        if (weight is null) return x32 * scale;
+        using var unit = x32 * scale;
+        return unit * weight;
     }
 }
 
@@ -70,7 +74,8 @@ public sealed class Rotary
         var cos = _cos.narrow(0, start, T);                                               // (T, D)
         var sin = _sin.narrow(0, start, T);
         if (cos.dtype != x.dtype) { cos = cos.to_type(x.dtype); sin = sin.to_type(x.dtype); }
-        return (x * cos).addcmul_(x.roll(half, -1), sin, 1);                               // (B, H, T, D)
+        using var rolled = x.roll(half, -1);                                               // not kept by autograd
+        return (x * cos).addcmul_(rolled, sin, 1);                                         // (B, H, T, D)
     }
 
     /// <summary>Rotates x (B, H, 1, D): one token per row, row b at absolute position <paramref name="positions"/>[b].</summary>
@@ -137,35 +142,27 @@ public sealed class Attention : nn.Module
         var rows = cache?.RowPositions; // rows at their own positions (continuous batching): one token each
         Tensor Rotate(Tensor t) => rows is null ? rope.Apply(t, start) : rope.Apply(t, rows);
         if (rows is not null) mask ??= cache!.RowMask;
-        Tensor q, k, v;
-        if (_qkvWeight is not null)
+        // One (C → (H+2K)·D) product instead of three, and the q/k norm and rotation run once on queries and keys
+        // together: in training the stacked weights are built from the parameters each step (a few hundred KB, and
+        // autograd routes their gradients back), while generating they are the fused copies.
+        var qkvWeight = _qkvWeight ?? cat([q_proj.weight!, k_proj.weight!, v_proj.weight!], 0);
+        var qkNormWeight = _qkNormWeight ?? (q_norm is null || k_norm is null ? null
+            : cat([q_norm.Weight.expand(_heads, _headSize), k_norm.Weight.expand(_kvHeads, _headSize)], 0)
+                .view(_heads + _kvHeads, 1, _headSize));
+        var qkv = Gpt.Linear(x, qkvWeight, compute);                                        // (B, T, (H+2K)·D)
+        if (qkv.dtype != compute) qkv = qkv.to_type(compute);                               // from half-precision copies
+        qkv = qkv.view(B, T, _heads + 2 * _kvHeads, _headSize).transpose(1, 2);              // (B, H+2K, T, D)
+        var qk = qkv.narrow(1, 0, _heads + _kvHeads);                                        // (B, H+K, T, D)
+        var v = qkv.narrow(1, _heads + _kvHeads, _kvHeads);                                  // (B, K, T, D)
+        if (qkNormWeight is not null)
         {
-            var qkv = Gpt.Linear(x, _qkvWeight, compute);                                        // (B, T, (H+2K)·D)
-            if (qkv.dtype != compute) qkv = qkv.to_type(compute);                               // from half-precision copies
-            qkv = qkv.view(B, T, _heads + 2 * _kvHeads, _headSize).transpose(1, 2);              // (B, H+2K, T, D)
-            var qk = qkv.narrow(1, 0, _heads + _kvHeads);                                        // (B, H+K, T, D)
-            v = qkv.narrow(1, _heads + _kvHeads, _kvHeads);                                      // (B, K, T, D)
-            if (_qkNormWeight is not null)
-            {
-                var n = RmsNorm.Normalize(qk, _qkNormWeight, q_norm!.Eps);                       // fp32
-                qk = n.dtype == qk.dtype ? n : n.to_type(qk.dtype);
-            }
-            qk = Rotate(qk);
-            (q, k) = (qk.narrow(1, 0, _heads), qk.narrow(1, _heads, _kvHeads));                   // (B, H, T, D), (B, K, T, D)
+            // The normalised q/k is not kept by autograd once rotated (the rotation saves only its tables): freed now.
+            using var n = RmsNorm.Normalize(qk, qkNormWeight, q_norm!.Eps);                  // fp32
+            using var cast = n.dtype == qk.dtype ? n : n.to_type(qk.dtype);
+            qk = Rotate(cast);
         }
-        else
-        {
-            q = Gpt.Linear(x, q_proj, compute).view(B, T, _heads, _headSize).transpose(1, 2);    // (B, H, T, D)
-            k = Gpt.Linear(x, k_proj, compute).view(B, T, _kvHeads, _headSize).transpose(1, 2);  // (B, K, T, D)
-            v = Gpt.Linear(x, v_proj, compute).view(B, T, _kvHeads, _headSize).transpose(1, 2);  // (B, K, T, D)
-            if (q_norm is not null && k_norm is not null)
-            {
-                var (qn, kn) = (q_norm.forward(q), k_norm.forward(k));                          // fp32
-                (q, k) = qn.dtype == q.dtype ? (qn, kn) : (qn.to_type(q.dtype), kn.to_type(k.dtype));
-            }
-            q = Rotate(q);
-            k = Rotate(k);
-        }
+        else qk = Rotate(qk);
+        var (q, k) = (qk.narrow(1, 0, _heads), qk.narrow(1, _heads, _kvHeads));            // (B, H, T, D), (B, K, T, D)
         if (cache is not null) (k, v) = cache.Append(k, v);                                   // (B, K, S, D)
         if (_kvHeads != _heads)
         {
@@ -230,9 +227,29 @@ public sealed class Mlp : nn.Module
 
     public Tensor forward(Tensor x, ScalarType compute)
     {
-        var up = Gpt.Linear(x, _up ?? up_proj.weight!, compute);                              // (B, T, hidden)
-        var h = gate_proj is null ? F.relu(up).square() : F.silu(Gpt.Linear(x, _gate ?? gate_proj.weight!, compute)) * up;
-        return Gpt.Linear(h, _down ?? down_proj.weight!, compute);                            // (B, T, C)
+        // Intermediates autograd does not keep (the product before relu, silu's input…) are freed as soon as they are used
+        // rather than when the step's dispose scope ends: each is (B, T, hidden), the largest activations of a block.
+        Tensor h;
+        if (gate_proj is null)
+        {
+            using var up = Gpt.Linear(x, _up ?? up_proj.weight!, compute);                    // (B, T, hidden)
+            using var relu = F.relu(up);
+            h = relu.square();
+        }
+        else if (_up is null)
+        {
+            // Training: gate and up as one (C → 2·hidden) product.
+            long hidden = up_proj.weight!.shape[0];
+            using var gateUp = Gpt.Linear(x, cat([gate_proj.weight!, up_proj.weight!], 0), compute); // (B, T, 2·hidden)
+            using var gate = F.silu(gateUp.narrow(-1, 0, hidden));
+            h = gate * gateUp.narrow(-1, hidden, hidden);
+        }
+        else
+        {
+            using var gate = F.silu(Gpt.Linear(x, _gate ?? gate_proj.weight!, compute));
+            h = gate * Gpt.Linear(x, _up, compute);
+        }
+        using (h) return Gpt.Linear(h, _down ?? down_proj.weight!, compute);                // (B, T, C)
     }
 }
 
@@ -265,8 +282,11 @@ public sealed class Block : nn.Module
 
     public Tensor forward(Tensor x, Rotary rope, KvCache.Layer? cache, Tensor? mask, ScalarType compute)
     {
-        x = Residual(x, self_attn.forward(input_layernorm.forward(x), rope, cache, mask, compute)); // (B, T, C)
-        return Residual(x, mlp.forward(post_attention_layernorm.forward(x), compute));              // (B, T, C)
+        // The norms' results are not needed once the sublayer has read them (autograd keeps what it needs).
+        using (var normed = input_layernorm.forward(x))
+            x = Residual(x, self_attn.forward(normed, rope, cache, mask, compute));                  // (B, T, C)
+        using (var normed = post_attention_layernorm.forward(x))
+            return Residual(x, mlp.forward(normed, compute));                                        // (B, T, C)
     }
 
     /// <summary>
@@ -427,11 +447,21 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor idx) => Logits(Hidden(idx));
 
     /// <summary>Mean cross-entropy of logits (B, T, V) against targets (B, T), skipping <see cref="IgnoreIndex"/>.</summary>
-    public static Tensor CrossEntropy(Tensor logits, Tensor targets) =>
-        F.cross_entropy(logits.reshape(-1, logits.shape[^1]), targets.reshape(-1), ignore_index: IgnoreIndex);
+    public static Tensor CrossEntropy(Tensor logits, Tensor targets)
+    {
+        using var rows = logits.reshape(-1, logits.shape[^1]);                                 // (B·T, V), a view
+        using var flatTargets = targets.reshape(-1);
+        return F.cross_entropy(rows, flatTargets, ignore_index: IgnoreIndex);
+    }
 
     /// <summary>Forward pass and loss in one call, for training loops.</summary>
-    public Tensor Loss(Tensor idx, Tensor targets) => CrossEntropy(forward(idx), targets);
+    public Tensor Loss(Tensor idx, Tensor targets)
+    {
+        // The logits (B·T·V floats, the largest activation) are not kept by autograd (log-softmax keeps its own result):
+        // freed before backward rather than at the end of the step.
+        using var logits = forward(idx);
+        return CrossEntropy(logits, targets);
+    }
 
     Rotary Rope(Device device)
     {

@@ -41,6 +41,31 @@ public static class MatmulPeak
         });
     }
 
+    /// <summary>Square sizes <see cref="Stable"/> tries: the best differs by machine (cache sizes, kernel blocking).</summary>
+    public static IReadOnlyList<int> StableSizes { get; } = [512, 1024, 1536, 2048];
+
+    /// <summary>
+    /// A peak that does not swing with the neighbours' load: the fastest product over several square sizes, each timed in
+    /// <paramref name="rounds"/> interleaved rounds (a burst of load spoils one round of one size, not the result). For
+    /// benchmarks, whose MFU compares runs; about 2 s, where <see cref="Measure"/> (training start-up) takes 0.5 s.
+    /// bf16 is timed the same way only where it is native (the small probe of <see cref="Measure"/>).
+    /// </summary>
+    public static MatmulPeakResult Stable(int threads, int rounds = 3, double secondsPerTiming = 0.15)
+    {
+        if (threads > 0 && get_num_threads() != threads) set_num_threads(threads);
+        double bf16Probe = Gflops(ScalarType.BFloat16, ProbeSize, ProbeSize, ProbeSize, 0.05);
+        double bestFp32 = 0, bestBf16 = bf16Probe;
+        int bestSize = 0;
+        for (int round = 0; round < rounds; round++)
+            foreach (int n in StableSizes)
+            {
+                double fp32 = Gflops(ScalarType.Float32, n, n, n, secondsPerTiming);
+                if (fp32 > bestFp32) (bestFp32, bestSize) = (fp32, n);
+                if (bf16Probe >= fp32 / 4) bestBf16 = Math.Max(bestBf16, Gflops(ScalarType.BFloat16, n, n, n, secondsPerTiming));
+            }
+        return new MatmulPeakResult(get_num_threads(), bestSize, bestFp32, bestBf16);
+    }
+
     static double Half(ScalarType type, double fp32Gflops, int size, double seconds)
     {
         double probe = Gflops(type, ProbeSize, ProbeSize, ProbeSize, seconds / 8);
