@@ -167,7 +167,8 @@ cp "$SR/rates.png" "$OUT/rates.png"
 
 # 9. Where the numbers come from (timings: these figures change from run to run)
 show info sharplm info "${T[@]}"
-grep -E '^(Budget|## Machine|- CPU|- Load)' "$SR/report.md" | tidy > "$OUT/speedrun-model.txt"
+# (the report's detailed CPU line has a ';', its short one does not)
+grep -E '^(Budget|## Machine|- CPU: .*;|- Load)' "$SR/report.md" | tidy > "$OUT/speedrun-model.txt"
 show speed sharplm generate --model "$SR/base" "The capital of" --temperature 0 --max-tokens 100 "${T[@]}"
 cp "$SR/throughput.png" "$OUT/throughput.png"
 
