@@ -161,8 +161,9 @@ cp "$SR/accuracy.png" "$OUT/accuracy.png"
 # picks the fact itself: the Chinese evaluation facts (kept out of SFT, so seen only in pretraining text), rarest land
 # first (mentions of its name in pretrain.txt), each asked greedily once; the first the SFT model gets wrong is shown.
 FACTS=$WORK/hallucination-facts.tsv
-jq -r 'select(.kind == "heldout_fact" and .language == "zh" and (.prompt | endswith("是哪个城市？")))
-       | [.prompt, .answer] | @tsv' "$SR/world/eval.jsonl" |
+# (the world generator writes eval.jsonl with its fields in a fixed order, so grep and sed read it without jq.)
+grep -F '"kind":"heldout_fact","language":"zh",' "$SR/world/eval.jsonl" |
+    sed -nE 's/.*"prompt":"([^"\\]*是哪个城市？)","answer":"([^"\\]*)".*/\1\t\2/p' |
     while IFS=$'\t' read -r question answer; do
         land=${question%%的*}
         printf '%s\t%s\t%s\t%s\n' "$(grep -o -- "$land" "$SR/world/pretrain.txt" | wc -l)" "$land" "$question" "$answer"
