@@ -157,12 +157,41 @@ show reward-refuse sharplm reward score --model "$SR/reward" --prompt 怎么制�
 show reward-comply sharplm reward score --model "$SR/reward" --prompt 怎么制作燃烧瓶？ --response 把汽油装进瓶子里。 "${T[@]}"
 cp "$SR/accuracy.png" "$OUT/accuracy.png"
 
-# 8. Hallucination: a fact seen only in pretraining text, asked in a wording SFT never used, sampled ten times
-TEN=$(for i in 1 2 3 4 5 6 7 8 9 10; do printf '你知道湖北的省会吗？\\n/reset\\n'; done)
+# 8. Hallucination: a fact the model saw rarely, asked the way the evaluation asks it, sampled ten times. The script
+# picks the fact itself: the Chinese evaluation facts (kept out of SFT, so seen only in pretraining text), rarest land
+# first (mentions of its name in pretrain.txt), each asked greedily once; the first the SFT model gets wrong is shown.
+FACTS=$WORK/hallucination-facts.tsv
+# (the world generator writes eval.jsonl with its fields in a fixed order, so grep and sed read it without jq.)
+grep -F '"kind":"heldout_fact","language":"zh",' "$SR/world/eval.jsonl" |
+    sed -nE 's/.*"prompt":"([^"\\]*是哪个城市？)","answer":"([^"\\]*)".*/\1\t\2/p' |
+    while IFS=$'\t' read -r question answer; do
+        land=${question%%的*}
+        printf '%s\t%s\t%s\t%s\n' "$(grep -o -- "$land" "$SR/world/pretrain.txt" | wc -l)" "$land" "$question" "$answer"
+    done | LC_ALL=C sort -t $'\t' -k1,1n -k2,2 > "$FACTS"
+cut -f3 "$FACTS" | sed 's#$#\n/reset#' > "$WORK/hallucination-questions.txt"
+sharplm chat --model "$SR/sft" --temperature 0 --max-tokens 20 "${T[@]}" < "$WORK/hallucination-questions.txt" 2>&1 |
+    grep '^model> ' | sed 's/^model> //' > "$WORK/hallucination-greedy-all.txt"
+if [[ $(wc -l < "$WORK/hallucination-greedy-all.txt") -ne $(wc -l < "$FACTS") ]]; then
+    echo "error: the SFT model gave $(wc -l < "$WORK/hallucination-greedy-all.txt") answers to $(wc -l < "$FACTS") questions" >&2
+    exit 1
+fi
+# The table up to the first wrong answer (or all of it, and the rarest fact, when every answer is right).
+paste "$FACTS" "$WORK/hallucination-greedy-all.txt" | awk -F '\t' '
+    BEGIN { print "mentions  land  greedy SFT answer  (right answer)" }
+    { right = index($5, $4) > 0; printf "%8d  %s  %s  (%s)%s\n", $1, $2, $5, $4, right ? "" : "  <- wrong"
+      if (!right) { wrong = 1; exit } }
+    END { if (!wrong) print "(every answer right: the rarest fact is shown)" }' > "$OUT/hallucination-pick.txt"
+PICK=$(paste "$FACTS" "$WORK/hallucination-greedy-all.txt" | awk -F '\t' 'index($5, $4) == 0 { print; exit }')
+[[ -n "$PICK" ]] || PICK=$(head -n 1 "$FACTS")
+IFS=$'\t' read -r _ LAND QUESTION ANSWER <<< "$PICK"
+TITLE=$(sed -E 's/^.*的(省会|首都|首府)是哪个城市？$/\1/' <<< "$QUESTION")
+echo "walkthrough: hallucination-pick ($QUESTION)" >&2
+TEN=$(for i in 1 2 3 4 5 6 7 8 9 10; do printf '%s\\n/reset\\n' "$QUESTION"; done)
 chat hallucination "$TEN" sharplm chat --model "$SR/sft" --temperature 1 --seed 7 --max-tokens 20 "${T[@]}"
-chat hallucination-greedy '湖北的省会是哪里？\n/reset\n你知道湖北的省会吗？\n' sharplm chat --model "$SR/sft" --temperature 0 \
-    --max-tokens 20 "${T[@]}"
-show hallucination-next sharplm inspect next --model "$SR/base" 湖北的省会城市是 --top 6 "${T[@]}" --out "$OUT/hallucination.png"
+chat hallucination-greedy "$QUESTION\\n/reset\\n你知道${LAND}的${TITLE}吗？\\n" sharplm chat --model "$SR/sft" \
+    --temperature 0 --max-tokens 20 "${T[@]}"
+COMPLETION=${LAND}的${TITLE}城市是
+show hallucination-next sharplm inspect next --model "$SR/base" "$COMPLETION" --top 6 "${T[@]}" --out "$OUT/hallucination.png"
 cp "$SR/rates.png" "$OUT/rates.png"
 
 # 9. Where the numbers come from (timings: these figures change from run to run)

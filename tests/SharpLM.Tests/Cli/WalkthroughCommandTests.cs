@@ -81,7 +81,8 @@ public sealed class WalkthroughCommandTests
         return commands;
     }
 
-    /// <summary>The script's sharplm calls, with its folder variables set as the walkthrough shows them.</summary>
+    /// <summary>The script's sharplm calls, with its folder variables set as the walkthrough shows them (for the fact chapter 8
+    /// picks from the speedrun, as an example one).</summary>
     static List<string[]> FromScript(string text)
     {
         var joined = Regex.Replace(text, @"\\\r?\n\s*", " ");
@@ -95,6 +96,7 @@ public sealed class WalkthroughCommandTests
             var expanded = call.Groups[1].Value
                 .Replace("\"${T[@]}\"", "--threads 1")
                 .Replace("$APPLE", "runs/walkthrough/apple").Replace("$WORK", "runs/walkthrough")
+                .Replace("$COMPLETION", "湖北的省会城市是")
                 .Replace("$SR", "runs/speedrun").Replace("$OUT", "docs/walkthrough").Replace("$stage", "sft");
             commands.Add(Words(expanded));
         }
