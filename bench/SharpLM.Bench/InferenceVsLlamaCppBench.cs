@@ -171,20 +171,14 @@ public sealed class InferenceVsLlamaCppBench : IBenchmark
             var logitIndex = Enumerable.Range(0, prompts.Length).Select(s => prompts.Take(s + 1).Sum(p => p.Length) - 1).ToArray();
             for (int t = 0; t < tokens; t++)
             {
-                for (int s = 0; s < prompts.Length; s++) next[s] = ArgMax(_context.NativeHandle.GetLogitsIth(logitIndex[s]));
+                for (int s = 0; s < prompts.Length; s++)
+                    next[s] = Sampler.ArgMax(_context.NativeHandle.GetLogitsIth(logitIndex[s]));
                 if (t == tokens - 1) break;
                 batch.Clear();
                 for (int s = 0; s < prompts.Length; s++) batch.Add((LLamaToken)next[s], prompts[s].Length + t, (LLamaSeqId)s, true);
                 Check(_context.Decode(batch));
                 for (int s = 0; s < prompts.Length; s++) logitIndex[s] = s;
             }
-        }
-
-        static int ArgMax(Span<float> values)
-        {
-            int best = 0;
-            for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
-            return best;
         }
 
         static void Check(DecodeResult result)

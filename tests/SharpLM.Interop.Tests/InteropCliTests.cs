@@ -1,3 +1,4 @@
+using SharpLM.Inference;
 using SharpLM.Model;
 using SharpLM.Pipeline;
 using SharpLM.Tests.Cli;
@@ -60,7 +61,7 @@ public sealed class InteropCliTests
         var ids = Fixture.Tokens(16);
         var ours = Fixture.Logits(model, ids);
         var theirs = llama.Logits(ids);
-        for (int t = 0; t < ids.Length; t++) Assert.Equal(LlamaCpp.ArgMax(theirs[t]), ArgMax(ours, t));
+        for (int t = 0; t < ids.Length; t++) Assert.Equal(Sampler.ArgMax(theirs[t]), ArgMax(ours, t));
         Assert.Equal(ExportArchitecture.Qwen3, ExportArchitecture.For(SpeedrunSizes.Tiny.Shape.For(300), "tiny"));
     }
 

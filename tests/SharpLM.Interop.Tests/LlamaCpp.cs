@@ -1,6 +1,7 @@
 using LLama;
 using LLama.Common;
 using LLama.Native;
+using SharpLM.Inference;
 
 namespace SharpLM.Interop.Tests;
 
@@ -42,7 +43,7 @@ public sealed class LlamaCpp : IDisposable
         var result = new List<int>();
         for (int i = 0; i < count; i++)
         {
-            int next = ArgMax(logits);
+            int next = Sampler.ArgMax(logits);
             result.Add(next);
             var batch = new LLamaBatch();
             batch.Add((LLamaToken)next, prompt.Length + i, LLamaSeqId.Zero, true);
@@ -50,13 +51,6 @@ public sealed class LlamaCpp : IDisposable
             logits = _context.NativeHandle.GetLogitsIth(0).ToArray();
         }
         return [.. result];
-    }
-
-    public static int ArgMax(float[] values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
-        return best;
     }
 
     static void Check(DecodeResult result)
