@@ -5,7 +5,8 @@ namespace SharpLM.Cli;
 
 /// <summary>
 /// Shows <see cref="ProgressUpdate"/>s: a live Spectre.Console bar (with ETA and the detail line) in a terminal, or one plain
-/// line every few seconds when output is piped, so logs stay readable.
+/// line every few seconds on stderr when output is piped, so logs stay readable and piped results (<c>eval --json</c>,
+/// <c>tokenize --json</c>) stay parseable.
 /// </summary>
 public static class ProgressDisplay
 {
@@ -77,7 +78,7 @@ public static class ProgressDisplay
             var eta = u.Total is { } tt && rate > 0 && tt > u.Done
                 ? $" eta {TimeSpan.FromSeconds((tt - u.Done) / rate):hh\\:mm\\:ss}"
                 : "";
-            Console.WriteLine($"[{u.Task}]{pct} {u.Done:0}/{u.Total?.ToString("0") ?? "?"} {u.Unit}{eta} {u.Detail}".TrimEnd());
+            Console.Error.WriteLine($"[{u.Task}]{pct} {u.Done:0}/{u.Total?.ToString("0") ?? "?"} {u.Unit}{eta} {u.Detail}".TrimEnd());
         }
     }
 }

@@ -38,7 +38,6 @@ public static class PretrainCommand
         var logEvery = new Option<int>("--log-every") { Description = "append a metrics.jsonl line every N steps", DefaultValueFactory = _ => 10 };
         var keep = new Option<int>("--keep") { Description = "resumable checkpoints kept", DefaultValueFactory = _ => 2 };
         var resume = new Option<bool>("--resume") { Description = "continue the run in --out from its latest checkpoint" };
-        var nanAt = new Option<long?>("--debug-nan-at-step") { Description = "test hook: make the loss NaN at this step", Hidden = true };
         var threads = CommonOptions.Threads();
         var seed = CommonOptions.Seed();
         var device = CommonOptions.Device();
@@ -46,7 +45,7 @@ public static class PretrainCommand
         var command = new Command("pretrain", "Pretrain a GPT on raw text into a run folder")
         {
             data, tokenizer, output, depth, width, heads, kvHeads, context, mlp, steps, tokens, batch, batchTokens, lr, minLr,
-            warmup, schedule, weightDecay, beta2, clip, precision, evalEvery, evalBatches, logEvery, keep, resume, nanAt, threads, seed, device,
+            warmup, schedule, weightDecay, beta2, clip, precision, evalEvery, evalBatches, logEvery, keep, resume, threads, seed, device,
             distributed,
         };
         CliRunner.SetHandler(command, parse =>
@@ -61,7 +60,7 @@ public static class PretrainCommand
                 Beta2: parse.GetValue(beta2), GradClip: parse.GetValue(clip), Precision: parse.GetValue(precision)!,
                 Threads: parse.GetValue(threads), Seed: parse.GetValue(seed), Device: parse.GetValue(device)!,
                 Resume: parse.GetValue(resume), EvalEvery: parse.GetValue(evalEvery), EvalBatches: parse.GetValue(evalBatches),
-                LogEvery: parse.GetValue(logEvery), KeepLast: parse.GetValue(keep), DebugNanAtStep: parse.GetValue(nanAt));
+                LogEvery: parse.GetValue(logEvery), KeepLast: parse.GetValue(keep));
             return DistributedCli.Run(parse, distributed, world =>
             {
                 var result = ProgressDisplay.Run("pretrain", progress =>

@@ -14,20 +14,19 @@ public static class SpeedrunCommand
         var defaults = new SpeedrunOptions();
         var minutes = new Option<double>("--minutes") { Description = "wall-clock budget, split across the stages", DefaultValueFactory = _ => defaults.Minutes };
         var output = new Option<string>("--out") { Description = "speedrun folder (re-running the same command continues it)", DefaultValueFactory = _ => defaults.Out };
-        var tiny = new Option<bool>("--tiny") { Description = "test hook: miniature sizes", Hidden = true };
         var seeds = new Option<int>("--seeds") { Description = "run the recipe on this many seeds (--seed, --seed+1, …), each in OUT/seed-N, with mean and spread in OUT/seeds.md", DefaultValueFactory = _ => 1 };
         var threads = CommonOptions.Threads();
         var seed = CommonOptions.Seed();
         var precision = CommonOptions.TrainingPrecision();
         var command = new Command("speedrun",
             "World → tokenizer → pretraining → SFT → on-policy pairs → reward model → PPO, DPO and GRPO; evaluations after every stage, report.md with charts and report.json")
-            { minutes, output, seed, seeds, threads, precision, tiny };
+            { minutes, output, seed, seeds, threads, precision };
         CliRunner.SetHandler(command, parse =>
         {
             long s = parse.GetValue(seed);
             if (s is < int.MinValue or > int.MaxValue) throw SharpLmException.At(null, null, "--seed", $"must fit in 32 bits, got {s}");
             var options = new SpeedrunOptions(parse.GetValue(minutes), parse.GetValue(output)!, (int)s, parse.GetValue(threads),
-                parse.GetValue(tiny) ? SpeedrunSizes.Tiny : null, parse.GetValue(seeds), parse.GetValue(precision)!);
+                Sizes: null, parse.GetValue(seeds), parse.GetValue(precision)!);
             var result = ProgressDisplay.Run("speedrun", progress =>
                 new Speedrun(progress, line => AnsiConsole.Console.WriteLine(line)).Run(options));
             if (result.Skipped.Count > 0) AnsiConsole.Console.WriteLine($"kept from an earlier run: {string.Join(", ", result.Skipped)}");

@@ -96,7 +96,9 @@ public class NewTaskTests
         var (code, output, error) = CliRun.Run("eval", "--model", model, "--task", Fixture.Path("eval/lambada.jsonl"),
             Fixture.Path("eval/cmrc_squad.json"), "--max-tokens", "4", "--threads", "1", "--json");
         Assert.True(code == 0, error);
-        var reports = System.Text.Json.Nodes.JsonNode.Parse(output[output.IndexOf("[{", StringComparison.Ordinal)..])!.AsArray();
+        // stdout is the JSON alone (a pipe into jq works); the progress lines went to stderr.
+        var reports = System.Text.Json.Nodes.JsonNode.Parse(output)!.AsArray();
+        Assert.Contains("[lambada]", error);
         Assert.Equal(["last_word", "reading_comprehension"], reports.Select(r => r!["kind"]!.GetValue<string>()));
         Assert.Equal(2, reports[0]!["items"]!.GetValue<int>());
         Assert.InRange(reports[1]!["metrics"]!["f1"]!.GetValue<double>(), 0, 1);
