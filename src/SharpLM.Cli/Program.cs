@@ -14,6 +14,12 @@ public static class Program
         // Bind Spectre.Console to the current standard output (its default is captured once per process), so a caller
         // that redirects Console.Out — a pipe, a test, a host program — gets the tables and progress too.
         AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        // Piped output has no terminal width and Spectre would wrap tables at 80 columns, mid-cell; a log or a file wants
+        // whole rows, so use $COLUMNS when the shell exports it and a wide page otherwise.
+        if (Console.IsOutputRedirected)
+            AnsiConsole.Profile.Width = int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out var columns) && columns > 0
+                ? columns
+                : 200;
         var parse = Root().Parse(args);
         if (parse.Errors.Count == 0) return parse.Invoke();
         // Bad input is one line naming the option, as SharpLmException errors are, instead of the full help screen.

@@ -49,6 +49,19 @@ public class SftCommandTests
     }
 
     [Fact]
+    public void A_piped_table_keeps_each_row_on_one_line()
+    {
+        using var dir = new TempDir();
+        TinyBase.Save(dir["model"], TinyBase.Tokenizer());
+        const string name = "a_task_file_whose_name_makes_the_row_of_the_results_table_wider_than_eighty_columns";
+        File.WriteAllLines(dir[name + ".jsonl"], ["""{"query":"the cat sat on the","choices":["mat","dog"],"gold":0}"""]);
+        var (code, output, _) = Run("eval", "--model", dir["model"], "--task", dir[name + ".jsonl"], "--threads", "1");
+        Assert.Equal(0, code);
+        var row = output.Split('\n').Single(line => line.Contains(name, StringComparison.Ordinal));
+        Assert.True(row.Length > 80 && row.Contains("0.5000", StringComparison.Ordinal), output);
+    }
+
+    [Fact]
     public void Sft_skips_bad_records_when_asked_and_reports_the_count()
     {
         using var dir = new TempDir();
