@@ -206,4 +206,13 @@ public sealed class DataParallelTests : IDisposable
         Assert.NotEqual(0, code);
         Assert.Contains("--batch-tokens 64 does not divide evenly over 2 ranks", output);
     }
+
+    [Fact]
+    public void A_verb_that_runs_in_one_process_is_refused_under_mpirun_before_any_work()
+    {
+        var (code, output) = MpiJob.Run(2, "speedrun", "--out", _tmp["speedrun"], "--minutes", "1", "--threads", "1");
+        Assert.NotEqual(0, code);
+        Assert.Contains("speedrun runs in one process, but mpirun started 2", output);
+        Assert.False(Directory.Exists(_tmp["speedrun"]), "a refused launch created the speedrun folder");
+    }
 }

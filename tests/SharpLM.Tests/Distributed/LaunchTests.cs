@@ -18,6 +18,22 @@ public sealed class LaunchTests
     }
 
     [Fact]
+    public void Under_several_ranks_only_the_training_verbs_run()
+    {
+        static IEnumerable<System.CommandLine.Command> Verbs(System.CommandLine.Command c) =>
+            c.Subcommands.SelectMany(Verbs).Prepend(c).Where(v => v.Action is not null);
+        var twoRanks = new Launch(1, 2, 1, 2, "mpirun");
+        var running = new List<string>();
+        foreach (var verb in Verbs(SharpLM.Cli.Program.Root()))
+        {
+            SharpLM.Cli.CliRunner.RefuseSeveralRanks(verb, Launch.Single);
+            try { SharpLM.Cli.CliRunner.RefuseSeveralRanks(verb, twoRanks); running.Add(verb.Name); }
+            catch (SharpLmException e) { Assert.Contains($"{verb.Name} runs in one process, but mpirun started 2", e.Message); }
+        }
+        Assert.Equal(["dpo", "grpo", "ppo", "pretrain", "sft", "train"], running.Order()); // "train" is reward train
+    }
+
+    [Fact]
     public void Open_mpi_pmi_and_slurm_environments_give_rank_size_and_local_rank()
     {
         Assert.Equal(new Launch(3, 4, 1, 2, "mpirun"), From(("OMPI_COMM_WORLD_RANK", "3"), ("OMPI_COMM_WORLD_SIZE", "4"),
