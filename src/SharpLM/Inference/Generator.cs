@@ -36,6 +36,12 @@ public sealed class Generator
 
     public ScalarType Precision { get; }
 
+    /// <summary>
+    /// How the last call decoded: "fused step" (<see cref="FusedDecoder"/>, no libtorch ops) or "libtorch"; null before any
+    /// decode step. Shown with the stats.
+    /// </summary>
+    public string? DecodePath { get; private set; }
+
     /// <summary>Why this precision was chosen (set by callers that chose it, e.g. --precision auto); shown with the stats.</summary>
     public string? PrecisionReason { get; init; }
 
@@ -170,6 +176,7 @@ public sealed class Generator
             else
             {
                 logits = state.Decode(rows.Select(r => r.Decoder.Sequence[^1]).ToArray());
+                DecodePath = state.Fused ? "fused step" : "libtorch";
             }
             yield return events;
         }
@@ -210,6 +217,9 @@ public sealed class Generator
         float[] _logits = [];
 
         public bool Full => _cache!.Length >= _cache.Capacity;
+
+        /// <summary>Whether the last <see cref="Decode"/> ran the fused step.</summary>
+        public bool Fused { get; private set; }
 
         /// <summary>Prefills left-padded prompts; with copies &gt; 1 each prompt's cache row is repeated. Returns (B·copies, V) logits.</summary>
         public float[] Prefill(List<int[]> prompts, int copies)
@@ -261,12 +271,13 @@ public sealed class Generator
         /// <summary>Feeds one token per row; returns (B, V) logits for the next position.</summary>
         public float[] Decode(int[] tokens)
         {
-            if (model.Decoder is { } fused && fused.Applies(_cache!))
+            Fused = model.Decoder is { } fused && fused.Applies(_cache!);
+            if (Fused)
             {
                 // The step without libtorch ops (fp32 on the CPU, up to 16 rows): same cache, same logits to fp32 rounding.
                 int V = model.Config.VocabSize;
                 if (_logits.Length != tokens.Length * V) _logits = new float[tokens.Length * V];
-                fused.Step(tokens, _cache!, _firstKeys, _logits);
+                model.Decoder!.Step(tokens, _cache!, _firstKeys, _logits);
                 CheckFinite(_logits, precision);
                 return _logits;
             }
