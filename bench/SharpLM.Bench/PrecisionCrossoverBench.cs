@@ -21,7 +21,7 @@ public sealed class PrecisionCrossoverBench : IBenchmark
         var (decode, repeats) = InferenceBench.Setup(args, defaultThreads: 0, defaultRepeats: 5);
         Console.WriteLine($"libtorch threads {torch.get_num_threads()}, load average {Machine.LoadAverage()}; median of {repeats} × {decode} tokens, prefill included");
         Console.WriteLine("vocabulary  width  fp32 matrices  fp32 tokens/s  bf16 tokens/s  auto");
-        foreach (var (vocab, width) in new[] { (2048, 192), (4096, 192), (4096, 224), (2048, 256), (4096, 256), (4096, 320), (4096, 384) })
+        foreach (var (vocab, width) in new[] { (2048, 192), (4096, 256), (4096, 384), (4096, 512), (4096, 768), (4096, 1024) })
         {
             var tokenizer = InferenceBench.Vocabulary(vocab);
             var config = new GptConfig(vocab, ContextLength: 256, Depth: 4, Width: width, Heads: 4, KvHeads: 4);

@@ -60,8 +60,10 @@ public static class GenerateCommand
                 }
                 tokens = results.Sum(r => r.Tokens.Length);
             }
+            string path = generator.DecodePath is { } p ? $", {p}" : "";
             Console.Error.WriteLine($"[{tokens} tokens in {clock.Elapsed.TotalSeconds:0.00} s, " +
-                                    $"{tokens / clock.Elapsed.TotalSeconds:0} tokens/s, {generator.PrecisionName}{(stop is null ? "" : $", stopped: {stop}")}]");
+                                    $"{tokens / clock.Elapsed.TotalSeconds:0} tokens/s, {generator.PrecisionName}{path}" +
+                                    $"{(stop is null ? "" : $", stopped: {stop}")}]");
             return 0;
         });
         return command;

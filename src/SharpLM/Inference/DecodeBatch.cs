@@ -59,6 +59,15 @@ public sealed class DecodeBatch(Gpt model, int rows, ScalarType precision = Scal
         if (tokens.Count != Count) throw new SharpLmException($"a step needs one token per row ({Count}), got {tokens.Count}");
         for (int b = 0; b < Count; b++)
             if (Full(b)) throw new SharpLmException($"row {b} has filled the context ({ContextLength} tokens)");
+        if (model.Decoder is { } fused && fused.Applies(_cache!))
+        {
+            // The step without libtorch ops (fp32 on the CPU, up to 16 rows), into the same cache rows.
+            int V = model.Config.VocabSize;
+            if (_logits.Length != Count * V) _logits = new float[Count * V];
+            fused.Step(tokens.ToArray(), _cache!, [], _logits);
+            Generator.CheckFinite(_logits, Precision);
+            return _logits;
+        }
         using var mode = inference_mode();
         using var scope = NewDisposeScope();
         var idx = tensor(tokens.Select(t => (long)t).ToArray(), [tokens.Count, 1], device: _device);      // (B, 1)

@@ -36,6 +36,12 @@ public sealed class Generator
 
     public ScalarType Precision { get; }
 
+    /// <summary>
+    /// How the last call decoded: "fused step" (<see cref="FusedDecoder"/>, no libtorch ops) or "libtorch"; null before any
+    /// decode step. Shown with the stats.
+    /// </summary>
+    public string? DecodePath { get; private set; }
+
     /// <summary>Why this precision was chosen (set by callers that chose it, e.g. --precision auto); shown with the stats.</summary>
     public string? PrecisionReason { get; init; }
 
@@ -169,7 +175,8 @@ public sealed class Generator
             }
             else
             {
-                logits = state.Decode(rows.Select(r => (long)r.Decoder.Sequence[^1]).ToArray());
+                logits = state.Decode(rows.Select(r => r.Decoder.Sequence[^1]).ToArray());
+                DecodePath = state.Fused ? "fused step" : "libtorch";
             }
             yield return events;
         }
@@ -189,7 +196,13 @@ public sealed class Generator
         int n = (int)cpu.numel();
         if (into.Length != n) into = new float[n];
         MemoryMarshal.Cast<byte, float>(cpu.bytes).CopyTo(into); // ~0.2 µs; the element accessor takes ~50 µs
-        foreach (var v in into)
+        CheckFinite(into, precision);
+    }
+
+    /// <summary>Refuses non-finite logits with a line that says what to do.</summary>
+    internal static void CheckFinite(ReadOnlySpan<float> logits, ScalarType precision)
+    {
+        foreach (var v in logits)
             if (!float.IsFinite(v))
                 throw new SharpLmException("the model produced a non-finite logit (NaN or ∞)" + (precision == ScalarType.Float16
                     ? ": its activations overflow fp16, generate in fp32 instead" : ": the checkpoint's weights are broken"));
@@ -200,9 +213,13 @@ public sealed class Generator
     {
         KvCache? _cache;
         Tensor? _keyMask; // (B, 1, 1, capacity): false on pad positions; null when no row is padded
+        int[] _firstKeys = []; // the same for the fused step: per row, its first key that is not a pad; empty when none
         float[] _logits = [];
 
         public bool Full => _cache!.Length >= _cache.Capacity;
+
+        /// <summary>Whether the last <see cref="Decode"/> ran the fused step.</summary>
+        public bool Fused { get; private set; }
 
         /// <summary>Prefills left-padded prompts; with copies &gt; 1 each prompt's cache row is repeated. Returns (B·copies, V) logits.</summary>
         public float[] Prefill(List<int[]> prompts, int copies)
@@ -214,6 +231,7 @@ public sealed class Generator
             _keyMask = null;
             _cache = new KvCache(model.Config, B, device, model.ComputeType);
             var pads = prompts.Select(p => L - p.Length).ToArray();
+            _firstKeys = pads.Any(p => p > 0) ? pads : [];
             var ids = new long[B * L];
             for (int b = 0; b < B; b++)
                 for (int t = 0; t < L; t++) ids[b * L + t] = t < pads[b] ? PadId : prompts[b][t - pads[b]];
@@ -251,13 +269,23 @@ public sealed class Generator
         }
 
         /// <summary>Feeds one token per row; returns (B, V) logits for the next position.</summary>
-        public float[] Decode(long[] tokens)
+        public float[] Decode(int[] tokens)
         {
+            Fused = model.Decoder is { } fused && fused.Applies(_cache!);
+            if (Fused)
+            {
+                // The step without libtorch ops (fp32 on the CPU, up to 16 rows): same cache, same logits to fp32 rounding.
+                int V = model.Config.VocabSize;
+                if (_logits.Length != tokens.Length * V) _logits = new float[tokens.Length * V];
+                model.Decoder!.Step(tokens, _cache!, _firstKeys, _logits);
+                CheckFinite(_logits, precision);
+                return _logits;
+            }
             using var mode = inference_mode();
             using var scope = NewDisposeScope();
             long B = tokens.Length, S = _cache!.Length + 1;
             var mask = _keyMask?.narrow(3, 0, S);                                                // (B, 1, 1, S)
-            var idx = tensor(tokens, [B, 1], device: device);                                   // (B, 1)
+            var idx = tensor(tokens.Select(t => (long)t).ToArray(), [B, 1], device: device);  // (B, 1)
             CopyLogits(model.Logits(model.Hidden(idx, _cache, mask)));                          // (B, 1, V)
             return _logits;
         }
@@ -269,6 +297,7 @@ public sealed class Generator
             using var scope = NewDisposeScope();
             var index = tensor(rows.Select(r => (long)r).ToArray(), device: device);
             _cache!.SelectRows(index);
+            if (_firstKeys.Length > 0) _firstKeys = rows.Select(r => _firstKeys[r]).ToArray();
             if (_keyMask is not null)
             {
                 var kept = _keyMask.index_select(0, index).DetachFromDisposeScope();

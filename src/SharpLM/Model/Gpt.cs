@@ -129,6 +129,10 @@ public sealed class Attention : nn.Module
                 .view(_heads + _kvHeads, 1, _headSize).DetachFromDisposeScope();
     }
 
+    /// <summary>The inference copies <see cref="FusedDecoder"/> reads; null until fused.</summary>
+    internal (Tensor Qkv, Tensor? QkNorm, Tensor Out)? FusedWeights =>
+        _qkvWeight is null ? null : (_qkvWeight, _qkNormWeight, _oWeight ?? o_proj.weight!);
+
     internal void Unfuse()
     {
         foreach (var t in new[] { _qkvWeight, _qkNormWeight, _oWeight }) t?.Dispose();
@@ -218,6 +222,9 @@ public sealed class Mlp : nn.Module
         _up = Gpt.InferenceCopy(up_proj.weight!, inputNorm, precision)!;
         _down = Gpt.InferenceCopy(down_proj.weight!, null, precision);
     }
+
+    /// <summary>The inference copies <see cref="FusedDecoder"/> reads; null until fused.</summary>
+    internal (Tensor? Gate, Tensor Up, Tensor Down)? FusedWeights => _up is null ? null : (_gate, _up, _down ?? down_proj.weight!);
 
     internal void Unfuse()
     {
@@ -364,9 +371,27 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
             _headWeight = InferenceCopy(HeadWeight, model.norm.Weight, precision)!;
             model.norm.Folded = true;
             _fusedPrecision = precision;
+            if (FusedDecoder.Unsupported(this) is null) Decoder = new FusedDecoder(this);
         }
         return new Unfuse(this);
     }
+
+    /// <summary>
+    /// While fused in fp32 on the CPU: the decode step that runs without libtorch ops (<see cref="FusedDecoder"/>), which
+    /// <see cref="Inference.Generator"/> and <see cref="Inference.DecodeBatch"/> use for steps it applies to; null otherwise.
+    /// </summary>
+    public FusedDecoder? Decoder { get; private set; }
+
+    /// <summary>The precision of the inference copies while fused; null when not fused.</summary>
+    public ScalarType? FusedPrecision => _fusions > 0 ? _fusedPrecision : null;
+
+    /// <summary>The head's inference copy (final norm folded in) while fused; null otherwise.</summary>
+    internal Tensor? FusedHeadWeight => _headWeight;
+
+    (float[] Cos, float[] Sin)? _decodeRotary;
+
+    /// <summary>The rotary tables of <see cref="FusedDecoder"/>, built once per model.</summary>
+    internal (float[] Cos, float[] Sin) DecodeRotaryTables => _decodeRotary ??= FusedDecoder.RotaryTables(Config);
 
     sealed class Unfuse(Gpt gpt) : IDisposable
     {
@@ -377,6 +402,8 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
             if (_done) return;
             _done = true;
             if (--gpt._fusions > 0) return;
+            gpt.Decoder?.Dispose();
+            gpt.Decoder = null;
             foreach (var block in gpt.model.layers) block.Fuse(false, gpt._fusedPrecision);
             gpt._headWeight?.Dispose();
             gpt._headWeight = null;

@@ -46,34 +46,41 @@ internal static class SmallBatchLinear
         shape[^1] = n;
         var y = empty(shape, ScalarType.Float32, x.device);
         nint w = Address(weight), xs = Address(input), ys = Address(y);
-        int threads = get_num_threads();
+        int threads = get_num_threads(), bits = BestVectorBits;
         if (threads <= 1 || n * k < ParallelFrom)
-            Range(w, xs, ys, 0, n, n, (int)k, rows);
+            Range(w, xs, ys, 0, n, n, (int)k, rows, bits);
         else
             Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads },
-                t => Range(w, xs, ys, n * t / threads, n * (t + 1) / threads, n, (int)k, rows));
+                t => Range(w, xs, ys, n * t / threads, n * (t + 1) / threads, n, (int)k, rows, bits));
         return y;
     }
 
-    /// <summary>Where a contiguous CPU tensor's elements start (its bytes are libtorch's memory, not a copy).</summary>
-    static unsafe nint Address(Tensor t) => (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));
+    /// <summary>The widest vectors this CPU runs natively: 512 (AVX-512), 256 (AVX2) or 0 (scalar loops).</summary>
+    public static int BestVectorBits => Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 0;
 
-    /// <summary>Output columns [from, to) for every row: each weight row is read once (it stays in L1 across the rows).</summary>
-    static unsafe void Range(nint weight, nint input, nint output, long from, long to, long n, int k, int rows)
+    /// <summary>Where a contiguous CPU tensor's elements start (its bytes are libtorch's memory, not a copy).</summary>
+    public static unsafe nint Address(Tensor t) => (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));
+
+    /// <summary>
+    /// Output columns [from, to) of input (rows, k) · weight (n, k)ᵀ into output (rows, n): each weight row is read once (it
+    /// stays in L1 across the rows). <paramref name="bits"/>: vector width, 512, 256 or 0 (scalar; tests pick each).
+    /// </summary>
+    public static unsafe void Range(nint weight, nint input, nint output, long from, long to, long n, int k, int rows, int bits)
     {
         float* w = (float*)weight, xs = (float*)input, ys = (float*)output;
         for (long o = from; o < to; o++)
         {
             float* wo = w + o * k;
-            for (int r = 0; r < rows; r++) ys[r * n + o] = Dot(wo, xs + (long)r * k, k);
+            for (int r = 0; r < rows; r++) ys[r * n + o] = Dot(wo, xs + (long)r * k, k, bits);
         }
     }
 
-    static unsafe float Dot(float* a, float* b, int k)
+    /// <summary>Σ a[i]·b[i] over k floats with <paramref name="bits"/>-wide vectors (0: scalar).</summary>
+    public static unsafe float Dot(float* a, float* b, int k, int bits)
     {
         int i = 0;
         float sum = 0;
-        if (Vector512.IsHardwareAccelerated && k >= 64)
+        if (bits == 512 && k >= 64)
         {
             // Four accumulators hide the fused multiply-add latency.
             Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
@@ -87,7 +94,7 @@ internal static class SmallBatchLinear
             for (; i + 16 <= k; i += 16) s0 = Vector512.FusedMultiplyAdd(Vector512.Load(a + i), Vector512.Load(b + i), s0);
             sum = Vector512.Sum((s0 + s1) + (s2 + s3));
         }
-        else if (Vector256.IsHardwareAccelerated && k >= 32)
+        else if (bits >= 256 && k >= 32)
         {
             Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
             for (; i + 32 <= k; i += 32)
