@@ -51,9 +51,13 @@ public static class ComputePrecision
     /// </summary>
     const int ProbeRows = 2048;
 
-    /// <summary>Below this many bytes of fp32 matrices a decoded token streams, generation keeps fp32: such weights stay in
-    /// the caches, where fp32 decodes fastest (the crossover benchmark in bench/RESULTS.md).</summary>
-    public const long GenerationHalfFromBytes = 15L << 20;
+    /// <summary>
+    /// Below this many bytes of fp32 matrices a decoded token streams, generation keeps fp32: fp32 decodes through the fused
+    /// step (<see cref="Model.FusedDecoder"/>), which measured faster than bf16 through libtorch at every size up to
+    /// 208 MiB (1.6× at 56 MiB, 1.2× at 208; <c>precision-crossover</c> in bench/RESULTS.md). Larger models were not
+    /// measured; from here on auto halves the bytes streamed where bf16 is native.
+    /// </summary>
+    public const long GenerationHalfFromBytes = 209L << 20;
 
     public static ScalarType TypeOf(string name) => name switch
     {
@@ -133,8 +137,8 @@ public static class ComputePrecision
     }
 
     /// <summary>
-    /// The weights' precision while generating from <paramref name="config"/>: auto keeps fp32 for models whose matrices
-    /// fit the caches, and otherwise takes bf16 only where bf16 matmuls are native (prompts are matrix products: where bf16
+    /// The weights' precision while generating from <paramref name="config"/>: auto keeps fp32 for models under
+    /// <see cref="GenerationHalfFromBytes"/>, and otherwise takes bf16 only where bf16 matmuls are native (prompts are matrix products: where bf16
     /// is emulated a 128-token prompt of the reference model would take a second).
     /// </summary>
     public static PrecisionChoice ForGeneration(string requested, GptConfig config, Func<MatmulPeakResult> peak)
@@ -143,8 +147,8 @@ public static class ComputePrecision
         if (requested != Auto) return Explicit(requested);
         long bytes = StreamedBytes(config);
         if (bytes < GenerationHalfFromBytes)
-            return new("fp32", Line($"fp32: the model's matrices ({bytes / 1048576.0:F1} MiB) fit the caches, where fp32 ",
-                                    $"decodes fastest"));
+            return new("fp32", Line($"fp32: the model's matrices ({bytes / 1048576.0:F1} MiB) are under ",
+                                    $"{GenerationHalfFromBytes >> 20} MiB, where the fused fp32 decode step measured faster than bf16"));
         var measured = peak();
         return measured.Bf16Gflops >= Bf16MinSpeedup * measured.Fp32Gflops
             ? new("bf16", Line($"bf16: {bytes / 1048576.0:F1} MiB of matrices, and bf16 measured ",
