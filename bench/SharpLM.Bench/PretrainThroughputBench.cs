@@ -23,7 +23,8 @@ namespace SharpLM.Bench;
 public sealed class PretrainThroughputBench : IBenchmark
 {
     public string Name => "throughput";
-    public string Description => "tokens/s, MFU and peak RSS on the reference config [--bf16 --threads N --steps N --malloc-default]";
+    public string Description => "tokens/s, MFU and peak RSS on the reference config " +
+        "[--bf16 --threads N --steps N --malloc-default --arena-max N --map-above-mb N --trim-each-step --loss-chunk-rows N --gc-every N]";
 
     public int Run(string[] args)
     {
@@ -36,8 +37,22 @@ public sealed class PretrainThroughputBench : IBenchmark
         Machine.PinOpenMpThreads();
         if (keepFreed && !NativeAllocator.KeepFreedMemory()) Console.WriteLine("malloc: mallopt refused (not glibc?)");
         Console.WriteLine($"malloc: {(keepFreed ? "freed memory kept for reuse (mallopt)" : "glibc defaults (--malloc-default)")}");
+        // Variants of the malloc settings, to measure what each costs in peak RSS and buys in speed (issue 18).
+        string arenaMax = Machine.Arg(args, "--arena-max", ""), mapAbove = Machine.Arg(args, "--map-above-mb", "");
+        bool trimEachStep = args.Contains("--trim-each-step");
+        // Rows of logits per chunk of the loss (HeadLoss); ≥ B·T computes them all at once, as before issue 18's chunking.
+        long chunkRows = long.Parse(Machine.Arg(args, "--loss-chunk-rows", "0"), CultureInfo.InvariantCulture);
+        if (arenaMax != "") Console.WriteLine($"malloc: at most {arenaMax} arena(s): " +
+            NativeAllocator.LimitArenas(int.Parse(arenaMax, CultureInfo.InvariantCulture)));
+        if (mapAbove != "") Console.WriteLine($"malloc: blocks from {mapAbove} MB mapped and unmapped: " +
+            NativeAllocator.MapAbove((long)(double.Parse(mapAbove, CultureInfo.InvariantCulture) * 1e6)));
+        if (trimEachStep) Console.WriteLine("malloc: free pages given back after each step (malloc_trim)");
         TorchRuntime.Apply(new TorchSettings(threads, Seed: 1337, KeepFreedMemory: keepFreed));
+        void Memory(string when) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  memory {when}: RSS {Machine.RssMb():F0} MB, peak {Machine.PeakRssMb():F0} MB; {NativeAllocator.Heap()}"));
+        Memory("with libtorch loaded");
         var peak = MatmulPeak.Stable(threads);
+        Memory("after the matmul peak");
 
         using var tmp = new TemporaryFolder();
         var tokenizer = CharTokenizer.Train([File.ReadAllText(SharedData.Path("pretrain/en/tinyshakespeare.txt"))]);
@@ -48,28 +63,44 @@ public sealed class PretrainThroughputBench : IBenchmark
         var config = new GptConfig(VocabSize: 4096, ContextLength: T, Depth: 4, Width: 256, Heads: 4, KvHeads: 4);
         using var model = new Gpt(config) { ComputeType = bf16 ? ScalarType.BFloat16 : ScalarType.Float32 };
         using var adamw = OptimizerFactory.AdamW(model, new AdamWSettings(Lr: 3e-3));
-        var runner = new StepRunner(model, adamw, new LrSchedule(3e-3, 3e-4, 5, warmupSteps + steps));
+        int gcEvery = int.Parse(Machine.Arg(args, "--gc-every", "1"), CultureInfo.InvariantCulture);
+        var runner = new StepRunner(model, adamw, new LrSchedule(3e-3, 3e-4, 5, warmupSteps + steps), gcEvery: gcEvery);
+        Memory($"with the data and the model ({config.ParameterCount * 4 / 1e6:F0} MB of fp32 weights)");
+        bool stepping = true;
+        StepResult Step(long index)
+        {
+            var result = runner.Step(index, 1, _ => Loss(index));
+            if (trimEachStep) NativeAllocator.ReleaseFreePages();
+            return result;
+        }
         Tensor Loss(long index)
         {
             var (x, y) = BatchSampler.Sample(data.Train, B, T, 1337, 0, index); // (B, T)
-            return model.Loss(x, y);
+            var loss = model.Loss(x, y, chunkRows);
+            if (stepping && (index is 0 or 1 || index == warmupSteps + steps - 1))
+                Memory($"after the forward pass of step {index + 1}");
+            return loss;
         }
 
         double startRss = Machine.RssMb(), startPeak = Machine.PeakRssMb();
-        runner.Step(0, 1, _ => Loss(0));
+        Step(0);
         double firstStepPeak = Machine.PeakRssMb();
-        for (int s = 1; s < warmupSteps; s++) runner.Step(s, 1, _ => Loss(s));
+        Memory("after step 1 (adds gradients and AdamW state)");
+        for (int s = 1; s < warmupSteps; s++) Step(s);
+        Memory($"after step {warmupSteps}");
         var clock = Stopwatch.StartNew();
         var losses = new List<double>();
         double fastestStep = double.MaxValue;
         for (int s = warmupSteps; s < warmupSteps + steps; s++)
         {
             var one = Stopwatch.StartNew();
-            losses.Add(runner.Step(s, 1, _ => Loss(s)).Loss);
+            losses.Add(Step(s).Loss);
             fastestStep = Math.Min(fastestStep, one.Elapsed.TotalSeconds);
         }
         double seconds = clock.Elapsed.TotalSeconds;
         double timedPeak = Machine.PeakRssMb();
+        stepping = false;
+        Memory($"after step {warmupSteps + steps}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  RSS: {startRss:F0} MB before the first step (peak {startPeak:F0} so far: runtime, libtorch, matmul peak, data), " +
             $"peak {firstStepPeak:F0} MB after the first step, {timedPeak:F0} MB after the timed steps"));

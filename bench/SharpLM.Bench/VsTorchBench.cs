@@ -16,7 +16,8 @@ namespace SharpLM.Bench;
 public sealed class VsTorchBench : IBenchmark
 {
     public string Name => "vs-torch";
-    public string Description => "throughput vs the same GPT in PyTorch, alternating [--rounds N --threads N --steps N --malloc-default --python PATH]";
+    public string Description => "throughput vs the same GPT in PyTorch, alternating " +
+        "[--rounds N --threads N --steps N --python PATH; throughput's malloc options]";
 
     public int Run(string[] args)
     {
@@ -31,7 +32,12 @@ public sealed class VsTorchBench : IBenchmark
 
         var sharp = new List<Dictionary<string, double>>();
         var peer = new List<Dictionary<string, double>>();
-        string[] sharpArgs = ["throughput", "--threads", threads, "--steps", steps, .. args.Contains("--malloc-default") ? ["--malloc-default"] : Array.Empty<string>()];
+        // The malloc variants of `throughput` pass through to its runs.
+        var passed = new List<string>();
+        foreach (var flag in new[] { "--malloc-default", "--trim-each-step" }) if (args.Contains(flag)) passed.Add(flag);
+        foreach (var option in new[] { "--arena-max", "--map-above-mb", "--loss-chunk-rows", "--gc-every" })
+            if (Machine.Arg(args, option, "") is { Length: > 0 } value) passed.AddRange([option, value]);
+        string[] sharpArgs = ["throughput", "--threads", threads, "--steps", steps, .. passed];
         for (int round = 0; round < rounds; round++)
         {
             for (int turn = 0; turn < 2; turn++)

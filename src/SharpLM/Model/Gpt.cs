@@ -465,9 +465,11 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     public Tensor FinalNorm(Tensor residual) => model.norm.forward(residual);
 
     /// <summary>Logits (B, T, V) from hidden states, in fp32.</summary>
-    public Tensor Logits(Tensor hidden)
+    public Tensor Logits(Tensor hidden) => LogitsOf(hidden, _headWeight ?? HeadWeight);
+
+    Tensor LogitsOf(Tensor hidden, Tensor weight)
     {
-        var logits = Linear(hidden, _headWeight ?? HeadWeight, ComputeType);
+        var logits = Linear(hidden, weight, ComputeType);
         return logits.dtype == ScalarType.Float32 ? logits : logits.to_type(ScalarType.Float32);
     }
 
@@ -482,12 +484,13 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Forward pass and loss in one call, for training loops.</summary>
-    public Tensor Loss(Tensor idx, Tensor targets)
+    /// <param name="chunkRows">Rows of logits computed at a time (<see cref="HeadLoss"/>); 0: about 4M logits.</param>
+    public Tensor Loss(Tensor idx, Tensor targets, long chunkRows = 0)
     {
-        // The logits (B·T·V floats, the largest activation) are not kept by autograd (log-softmax keeps its own result):
-        // freed before backward rather than at the end of the step.
-        using var logits = forward(idx);
-        return CrossEntropy(logits, targets);
+        // The head and the loss run over chunks of rows: the full logits and their gradients (B·T·V floats each, the
+        // largest activations) are never all alive at once.
+        using var hidden = Hidden(idx);
+        return HeadLoss.Compute(hidden, _headWeight ?? HeadWeight, targets, LogitsOf, chunkRows);
     }
 
     Rotary Rope(Device device)

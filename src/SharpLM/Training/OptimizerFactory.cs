@@ -34,6 +34,6 @@ public static class OptimizerFactory
             new AdamW.ParamGroup(trainable.Where(np => !Decays(np.name, np.parameter)).Select(np => np.parameter),
                 new AdamW.Options { weight_decay = 0.0 }),
         };
-        return optim.AdamW(groups, settings.Lr, settings.Beta1, settings.Beta2, settings.Eps, settings.WeightDecay);
+        return new InPlaceAdamW(groups, settings.Lr, settings.Beta1, settings.Beta2, settings.Eps, settings.WeightDecay);
     }
 }

@@ -8,15 +8,18 @@ namespace SharpLM.Tests.Model;
 /// <summary>
 /// The model's training forward pass (one stacked q/k/v product, q and k normalised and rotated together, SwiGLU's gate
 /// and up as one product, intermediates freed early) against the architecture written out plainly from its parameters:
-/// separate projections, per-head norms, rotation and attention as in the papers. Same loss, same gradients.
+/// separate projections, per-head norms, rotation and attention as in the papers. Same loss, same gradients, also when
+/// the head and the loss run over chunks of rows (<see cref="HeadLoss"/>, uneven chunks, some targets ignored).
 /// </summary>
 public class GptReferenceTests
 {
     [Theory]
-    [InlineData(4, MlpKind.ReluSquared)]
-    [InlineData(2, MlpKind.SwiGlu)]
-    [InlineData(1, MlpKind.ReluSquared)]
-    public void Loss_and_gradients_match_the_plainly_written_architecture(int kvHeads, MlpKind mlp)
+    [InlineData(4, MlpKind.ReluSquared, 0)]
+    [InlineData(2, MlpKind.SwiGlu, 0)]
+    [InlineData(1, MlpKind.ReluSquared, 0)]
+    [InlineData(4, MlpKind.ReluSquared, 7)]
+    [InlineData(2, MlpKind.SwiGlu, 16)]
+    public void Loss_and_gradients_match_the_plainly_written_architecture(int kvHeads, MlpKind mlp, int chunkRows)
     {
         TorchRuntime.Apply(new TorchSettings(Threads: 1, Seed: 7));
         var config = new GptConfig(VocabSize: 50, ContextLength: 32, Depth: 2, Width: 32, Heads: 4, KvHeads: kvHeads, Mlp: mlp);
@@ -26,9 +29,10 @@ public class GptReferenceTests
             foreach (var p in model.parameters()) p.add_(randn_like(p) * 0.1); // norm weights away from 1
         var idx = randint(0, 50, [3, 16]);
         var targets = randint(0, 50, [3, 16]);
+        if (chunkRows > 0) targets[1, 3..9] = tensor(Gpt.IgnoreIndex);                    // a chunk partly ignored
         var parameters = model.named_parameters().ToList();
 
-        var loss = model.Loss(idx, targets);
+        var loss = model.Loss(idx, targets, chunkRows);
         loss.backward();
         var grads = parameters.ToDictionary(p => p.name, p => p.parameter.grad!.clone());
         foreach (var (_, p) in parameters) p.grad!.zero_();
@@ -79,6 +83,6 @@ public class GptReferenceTests
             x = x + F.linear(hidden, w[l + "mlp.down_proj.weight"]);
         }
         var logits = F.linear(Norm(x, w["model.norm.weight"]), w["lm_head.weight"]);
-        return F.cross_entropy(logits.reshape(-1, c.VocabSize), targets.reshape(-1));
+        return F.cross_entropy(logits.reshape(-1, c.VocabSize), targets.reshape(-1), ignore_index: Gpt.IgnoreIndex);
     }
 }
