@@ -20,7 +20,6 @@ public class LimitsTests : IDisposable
 
     static readonly ChatMessage[] Question = [new UserChatMessage("hello")];
 
-    static ChatCompletionOptions Long => new() { Temperature = 1, MaxOutputTokenCount = 2000 };
 
     static async Task<string> Metrics(Server server)
     {
@@ -60,10 +59,15 @@ public class LimitsTests : IDisposable
     [Fact]
     public async Task A_full_queue_answers_503_with_retry_after_and_a_cancelled_stream_frees_its_slot()
     {
-        await using var server = await TinyServe.Start([_model], _dir["f.jsonl"], parallel: 1, queue: 0);
-        var chat = OpenAiClients.Chat(server.Url, "chat");
+        // The answer must still be running while the test looks at the slot. The fused fp32 step decodes this tiny model's
+        // 2,000 tokens in ~0.4 s, so the long request gets a long context and decodes in bf16, through libtorch (~1 ms a
+        // token): about 8 s of answer, ended only by the client.
+        var model = TinyServe.SaveModel(_dir["long"], context: 8192);
+        await using var server = await TinyServe.Start([model], _dir["f.jsonl"], parallel: 1, queue: 0, precision: "bf16");
+        var chat = OpenAiClients.Chat(server.Url, "long");
         using var cancel = new CancellationTokenSource();
-        var stream = chat.CompleteChatStreamingAsync(Question, Long, cancel.Token).GetAsyncEnumerator(cancel.Token);
+        var longAnswer = new ChatCompletionOptions { Temperature = 1, MaxOutputTokenCount = 8000 };
+        var stream = chat.CompleteChatStreamingAsync(Question, longAnswer, cancel.Token).GetAsyncEnumerator(cancel.Token);
         Assert.True(await stream.MoveNextAsync()); // the role chunk: the request holds the only slot
         Assert.True(await stream.MoveNextAsync()); // a token
         await WaitForMetric(server, "sharplm_active_slots 1");

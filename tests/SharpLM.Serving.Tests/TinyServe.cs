@@ -36,8 +36,10 @@ public static class TinyServe
         return dir;
     }
 
-    public static Task<Server> Start(string[] models, string feedback, int parallel = 4, int queue = 16, string? apiKey = null) =>
-        Server.StartAsync(new ServeOptions(models, Port: 0, ApiKey: apiKey, Parallel: parallel, Queue: queue, Feedback: feedback));
+    public static Task<Server> Start(string[] models, string feedback, int parallel = 4, int queue = 16, string? apiKey = null,
+        string precision = "auto") =>
+        Server.StartAsync(new ServeOptions(models, Port: 0, ApiKey: apiKey, Parallel: parallel, Queue: queue, Feedback: feedback,
+            Precision: precision));
 }
 
 /// <summary>One model folder and one server over it, shared by the tests of a class (started once).</summary>
