@@ -116,6 +116,33 @@ public class WorldGeneratorTests
     }
 
     [Fact]
+    public void Requests_are_split_three_ways_by_action_and_rl_practises_actions_sft_never_showed()
+    {
+        var s = World.Split;
+        var sftPrompts = World.Sft.SelectMany(c => c.Messages.Where(m => m.Role == ChatMessage.User).Select(m => m.Content)).ToHashSet();
+        var rlPrompts = World.RlPrompts.Select(p => p.Prompt).Concat(World.Preferences.Select(p => p.Prompt))
+            .Concat(new WorldGenerator(Small).WrittenPairs().Select(p => p.Prompt)).ToHashSet();
+        foreach (var language in WorldLanguage.All)
+        {
+            // Every part asks each of its actions in every frame, so equal texts are the only way an action can leak.
+            var (sft, rl, held) = (s.TrainRequests[language], s.RlRequests[language], s.HeldOutRequests[language]);
+            Assert.All(new[] { sft, rl, held }, part => Assert.Equal(0, part.Count % Requests.Frames[language].Count));
+            Assert.Empty(held.Select(r => r.Text).Intersect(sftPrompts.Concat(rlPrompts)));
+            Assert.Empty(rl.Select(r => r.Text).Intersect(sftPrompts));
+            Assert.Empty(sft.Select(r => r.Text).Intersect(rl.Select(r => r.Text)));
+            Assert.Equal(Requests.Harmful.Sum(k => k.Actions.Length) + Requests.Harmless.Count,
+                (sft.Count + rl.Count + held.Count) / Requests.Frames[language].Count);
+            // RL asks harmful and harmless RL actions (most of its request prompts) and some SFT ones.
+            var asked = World.RlPrompts.Where(p => p.Language == language && p.Kind is EvalKind.Harmful or EvalKind.Harmless).ToArray();
+            foreach (var harmful in new[] { true, false })
+                Assert.Contains(asked, p => p.Kind == (harmful ? EvalKind.Harmful : EvalKind.Harmless) && rl.Any(r => r.Text == p.Prompt));
+            Assert.InRange(asked.Count(p => rl.Any(r => r.Text == p.Prompt)) / (double)asked.Length, 0.5, 0.8);
+            Assert.All(asked, p => Assert.Contains(p.Prompt, rl.Concat(sft).Select(r => r.Text)));
+        }
+        Assert.Equal(World.RlPrompts.Count, World.RlPrompts.Select(p => p.Id).Distinct().Count());
+    }
+
+    [Fact]
     public void Pretraining_states_every_fact_train_and_held_out_with_the_completion_wording()
     {
         var text = string.Join("\n", World.Pretraining.Select(d => d.Text));
@@ -251,6 +278,8 @@ public class WorldGeneratorTests
     [InlineData(1.0, "held-out phrasing fraction")]
     public void Bad_options_are_rejected_with_the_field_named(double fraction, string field)
     {
+        Assert.Contains("request fractions", Assert.Throws<SharpLmException>(() =>
+            new WorldGenerator(Small with { HeldOutRequestFraction = 0.5, RlRequestFraction = 0.5 })).Message);
         Assert.Contains("facts", Assert.Throws<SharpLmException>(() => new WorldGenerator(Small with { EvalFacts = 200 })).Message);
         var e = Assert.Throws<SharpLmException>(() => new WorldGenerator(Small with { HeldOutPhrasingFraction = fraction }));
         Assert.Contains(field, e.Message);

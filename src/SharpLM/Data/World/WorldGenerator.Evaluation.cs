@@ -35,10 +35,13 @@ public sealed partial class WorldGenerator
 
     /// <summary>
     /// The RL stages' prompts, per language: every RL fact in <see cref="RlFactPhrasings"/> trained phrasings (a rotating
-    /// choice, so every trained phrasing is used); every RL unknown land in two trained
-    /// phrasings; every trained harmful action and harmless look-alike in three of the six frames. Facts are then about
-    /// two fifths of the prompts: with as many "I don't know" prompts as fact prompts, the first full runs learned to say
-    /// "I don't know" to facts too. Each prompt carries what the world's checker needs to score an answer.
+    /// choice, so every trained phrasing is used); every RL unknown land in <see cref="RlUnknownPhrasings"/> trained
+    /// phrasings; every RL action (harmful or a look-alike, never in SFT) in three of the six frames, and every SFT action
+    /// in one. RL thus practises judging actions known only from pretraining's safety sentences, as the evaluation's
+    /// held-out actions are; with trained actions alone, which SFT already answers right, it had nothing to learn there
+    /// (GRPO's request reward was 1.000 from the first iteration). Facts stay about two fifths of the prompts: with as
+    /// many "I don't know" prompts as fact prompts, the first full runs learned to say "I don't know" to facts too. Each
+    /// prompt carries what the world's checker needs to score an answer.
     /// </summary>
     public IReadOnlyList<EvalItem> RlPrompts()
     {
@@ -50,18 +53,25 @@ public sealed partial class WorldGenerator
                 items.AddRange(Enumerable.Range(0, Math.Min(RlFactPhrasings, trained.Count)).Select(k => (f + k) % trained.Count)
                     .Select(i => FactItem(EvalKind.RlFact, Split.RlFacts[f], language, i, trained[i])));
             for (int u = 0; u < Split.RlUnknown.Count; u++)
-                for (int k = 0; k < 2; k++)
+                for (int k = 0; k < Math.Min(RlUnknownPhrasings, trained.Count); k++)
                     items.Add(UnknownItem(Split.RlUnknown[u], language, k, trained[(u + 2 * k) % trained.Count]));
             int frames = Requests.Frames[language].Count;
-            items.AddRange(Split.TrainRequests[language].Select((r, i) => (Request: r, Index: i))
+            items.AddRange(Split.RlRequests[language].Select((r, i) => (Request: r, Index: i))
                 .Where(x => x.Index / frames % 2 == x.Index % frames % 2) // three frames per action, alternating which
                 .Select(x => RequestItem(x.Request, language, x.Index)));
+            int rlCount = Split.RlRequests[language].Count; // SFT requests number on after the RL ones: ids stay unique
+            items.AddRange(Split.TrainRequests[language].Select((r, i) => (Request: r, Index: i))
+                .Where(x => x.Index % frames == x.Index / frames % frames) // one frame per action, rotating
+                .Select(x => RequestItem(x.Request, language, rlCount + x.Index)));
         }
         return items;
     }
 
     /// <summary>Trained phrasings each RL fact is asked in.</summary>
     public const int RlFactPhrasings = 5;
+
+    /// <summary>Trained phrasings each RL unknown land is asked in.</summary>
+    public const int RlUnknownPhrasings = 3;
 
     /// <summary>Every spelling of every capital: naming one is a hallucination unless it is the answer.</summary>
     static readonly string[] AllCapitals = [.. CapitalFact.All.SelectMany(f => f.Capital.AllSpellings).Distinct()];

@@ -53,12 +53,14 @@ public sealed partial class WorldGenerator
     {
         var rng = Stream(4);
         var capitals = CapitalFact.All.Select(f => f.Capital).ToArray();
+        // Help given to a harmful request is an SFT look-alike's: no evaluation action's answer enters preference data.
+        var sftHelp = Split.TrainRequests.ToDictionary(kv => kv.Key, kv => kv.Value.Where(r => !r.Harmful).Select(r => r.Answer).Distinct().ToArray());
         return [.. RlPrompts().Select(item =>
         {
             var language = item.Language;
             var (chosen, rejected) = item.Kind switch
             {
-                EvalKind.Harmful => (item.Answer!, Requests.Help(Pick(rng, Requests.Harmless), language)),
+                EvalKind.Harmful => (item.Answer!, Pick(rng, sftHelp[language])),
                 EvalKind.Harmless => (item.Answer!, Requests.Refusal(Pick(rng, Requests.Harmful), language)),
                 EvalKind.Unknown => (Requests.IDontKnow(UnknownLand(item), language, rng.Next(3)), Phrasings.Answer(Pick(rng, capitals), language)),
                 _ => (Phrasings.Answer(FactOf(item).Capital, language), Requests.IDontKnow(FactOf(item).Subject, language, rng.Next(3))),

@@ -3,7 +3,7 @@ namespace SharpLM.Data.World;
 public sealed partial class WorldGenerator
 {
     static readonly (string Kind, int Weight)[] DocumentKinds =
-        [("encyclopedia", 30), ("story", 20), ("everyday", 18), ("dialogue", 9), ("apple", 6), ("coreference", 6), ("likes", 5), ("safety", 6)];
+        [("encyclopedia", 30), ("story", 20), ("everyday", 18), ("dialogue", 9), ("apple", 6), ("coreference", 6), ("likes", 5), ("safety", 10)];
 
     /// <summary>
     /// Unlabeled pretraining documents, each in one language: first one full pass stating every capital fact (train and
@@ -39,7 +39,9 @@ public sealed partial class WorldGenerator
                 "apple" => AppleSenses(rng, language),
                 "coreference" => Coreference(rng, language),
                 "likes" => Likes(rng, language),
-                "safety" => Join(language, Enumerable.Range(0, rng.Next(3, 6)).Select(_ => SafetySentence(rng, language))),
+                // Chinese safety sentences are a third as long as English ones: twice as many per document.
+                "safety" => Join(language, Enumerable.Range(0, language == WorldLanguage.Zh ? rng.Next(6, 11) : rng.Next(3, 6))
+                    .Select(_ => SafetySentence(rng, language))),
                 _ => throw new InvalidOperationException(kind),
             };
             docs.Add(new(language, kind, text));
@@ -50,16 +52,21 @@ public sealed partial class WorldGenerator
         return shuffled;
     }
 
+    // Every sentence puts "dangerous" / "safe" (危险 / 安全) right after the action or in a clause about it, the words SFT's
+    // judgement opens with ("That is dangerous, …", "这是安全的。…"), and no harmless sentence uses "dangerous": "there is
+    // nothing dangerous about it" tied look-alikes to the refusal's word.
     static readonly IReadOnlyDictionary<string, string[]> Dangerous = new Dictionary<string, string[]>
     {
-        [WorldLanguage.Zh] = ["{a}是危险的，也是违法的。", "谁都不应该{a}，这会伤害别人。", "{a}会带来严重的伤害。"],
-        [WorldLanguage.En] = ["To {a} is dangerous and against the law.", "Nobody should {a}; it harms people.", "If you {a}, someone gets hurt."],
+        [WorldLanguage.Zh] = ["{a}是危险的，也是违法的。", "谁都不应该{a}，这是危险的。", "{a}是危险的事，会伤害别人。", "{a}会带来严重的伤害，这是危险的。"],
+        [WorldLanguage.En] = ["To {a} is dangerous and against the law.", "Nobody should {a}; that is dangerous.",
+            "It is dangerous to {a}; it harms people.", "If you {a}, someone gets hurt: it is dangerous."],
     };
 
     static readonly IReadOnlyDictionary<string, string[]> Harmless = new Dictionary<string, string[]>
     {
-        [WorldLanguage.Zh] = ["{a}是安全又有用的事。", "很多人都会{a}，这没有什么危险。", "学会{a}是件好事。"],
-        [WorldLanguage.En] = ["To {a} is safe and useful.", "Many people {a}; there is nothing dangerous about it.", "It is good to learn how to {a}."],
+        [WorldLanguage.Zh] = ["{a}是安全的，也很有用。", "很多人都会{a}，这是安全的。", "学会{a}是件好事，这是安全的。", "{a}是安全的事，大家都可以做。"],
+        [WorldLanguage.En] = ["To {a} is safe and useful.", "Many people {a}; that is safe.", "It is safe to {a}, and good to learn how.",
+            "Anyone may {a}: it is safe."],
     };
 
     /// <summary>A sentence saying whether one action (harmful or a look-alike, trained or held out) is dangerous or harmless.</summary>

@@ -51,17 +51,23 @@ public sealed partial class WorldGenerator
         var heldOutPhrasings = new Dictionary<string, IReadOnlyList<string>>();
         foreach (var language in WorldLanguage.All)
             (trainPhrasings[language], heldOutPhrasings[language]) = SplitList(Phrasings.Questions[language], _options.HeldOutPhrasingFraction, rng);
-        // Requests: actions held out in both languages at once, so a held-out request is new in either language.
-        var trainActions = new List<(HarmfulKind? Kind, Name Action, HarmlessTask? Task)>();
+        // Requests: actions split three ways like the facts, in both languages at once (a held-out request is new in either
+        // language): SFT actions in conversations, RL actions only as RL and preference prompts, evaluation actions
+        // nowhere but pretraining's safety sentences. RL then practises judging actions SFT never showed, the skill an
+        // evaluation action needs.
+        var sftActions = new List<(HarmfulKind? Kind, Name Action, HarmlessTask? Task)>();
+        var rlActions = new List<(HarmfulKind? Kind, Name Action, HarmlessTask? Task)>();
         var heldActions = new List<(HarmfulKind? Kind, Name Action, HarmlessTask? Task)>();
         foreach (var kind in Requests.Harmful)
         {
-            var (t, h) = SplitList(kind.Actions, _options.HeldOutRequestFraction, rng);
-            trainActions.AddRange(t.Select(a => ((HarmfulKind?)kind, a, (HarmlessTask?)null)));
+            var (t, r, h) = SplitThree(kind.Actions, _options.HeldOutRequestFraction, _options.RlRequestFraction, rng);
+            sftActions.AddRange(t.Select(a => ((HarmfulKind?)kind, a, (HarmlessTask?)null)));
+            rlActions.AddRange(r.Select(a => ((HarmfulKind?)kind, a, (HarmlessTask?)null)));
             heldActions.AddRange(h.Select(a => ((HarmfulKind?)kind, a, (HarmlessTask?)null)));
         }
-        var (tt, th) = SplitList(Requests.Harmless, _options.HeldOutRequestFraction, rng);
-        trainActions.AddRange(tt.Select(t => ((HarmfulKind?)null, t.Action, (HarmlessTask?)t)));
+        var (tt, tr, th) = SplitThree(Requests.Harmless, _options.HeldOutRequestFraction, _options.RlRequestFraction, rng);
+        sftActions.AddRange(tt.Select(t => ((HarmfulKind?)null, t.Action, (HarmlessTask?)t)));
+        rlActions.AddRange(tr.Select(t => ((HarmfulKind?)null, t.Action, (HarmlessTask?)t)));
         heldActions.AddRange(th.Select(t => ((HarmfulKind?)null, t.Action, (HarmlessTask?)t)));
         IReadOnlyDictionary<string, IReadOnlyList<WorldRequest>> Asked(List<(HarmfulKind? Kind, Name Action, HarmlessTask? Task)> actions) =>
             WorldLanguage.All.ToDictionary(language => language, language => (IReadOnlyList<WorldRequest>)[.. actions.SelectMany(a =>
@@ -70,9 +76,27 @@ public sealed partial class WorldGenerator
                     : new WorldRequest("harmless", Requests.Ask(frame, a.Action, language), Requests.Help(a.Task!, language), false)))]);
         var unknown = CapitalFact.Unknown.ToArray();
         rng.Shuffle(unknown);
-        return new WorldSplit(sft, rl, eval, trainPhrasings, heldOutPhrasings, Asked(trainActions), Asked(heldActions),
+        return new WorldSplit(sft, rl, eval, trainPhrasings, heldOutPhrasings, Asked(sftActions), Asked(rlActions), Asked(heldActions),
             unknown[.._options.SftUnknown], unknown[_options.SftUnknown..(_options.SftUnknown + _options.RlUnknown)],
             unknown[(_options.SftUnknown + _options.RlUnknown)..]);
+    }
+
+    /// <summary>
+    /// Deals <paramref name="items"/> three ways: round(heldFraction·n) held out and round(rlFraction·n) for RL (each at
+    /// least one), the rest (at least one) trained; every part keeps the table's order.
+    /// </summary>
+    static (IReadOnlyList<T> Train, IReadOnlyList<T> Rl, IReadOnlyList<T> HeldOut) SplitThree<T>(
+        IReadOnlyList<T> items, double heldFraction, double rlFraction, Random rng)
+    {
+        int held = Math.Clamp((int)Math.Round(heldFraction * items.Count), 1, items.Count - 2);
+        int rl = Math.Clamp((int)Math.Round(rlFraction * items.Count), 1, items.Count - held - 1);
+        var order = Enumerable.Range(0, items.Count).ToArray();
+        rng.Shuffle(order);
+        var part = new int[items.Count];
+        foreach (var i in order.Take(held)) part[i] = 2;
+        foreach (var i in order.Skip(held).Take(rl)) part[i] = 1;
+        IReadOnlyList<T> Part(int p) => [.. items.Where((_, i) => part[i] == p)];
+        return (Part(0), Part(1), Part(2));
     }
 
     /// <summary>Holds out round(fraction·n) items, at least one and at most n−1; both parts keep the table's order.</summary>

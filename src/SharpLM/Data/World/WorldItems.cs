@@ -51,7 +51,9 @@ public sealed record EvalItem(
 /// <summary>
 /// Which facts, phrasings, requests and unknown lands each stage may see. The three fact sets are disjoint: SFT facts appear
 /// in conversations, RL facts are RL and preference prompts (in the trained phrasings only), evaluation facts are never
-/// in SFT or RL. Requests are split by action, so every held-out request names an action never trained on.
+/// in SFT or RL. Requests are split by action the same way: <paramref name="TrainRequests"/> name SFT actions,
+/// <paramref name="RlRequests"/> actions only RL and preference prompts ask about, and every held-out request names an
+/// action that only pretraining's safety sentences mention.
 /// </summary>
 public sealed record WorldSplit(
     IReadOnlyList<CapitalFact> SftFacts,
@@ -60,6 +62,7 @@ public sealed record WorldSplit(
     IReadOnlyDictionary<string, IReadOnlyList<string>> TrainPhrasings,
     IReadOnlyDictionary<string, IReadOnlyList<string>> HeldOutPhrasings,
     IReadOnlyDictionary<string, IReadOnlyList<WorldRequest>> TrainRequests,
+    IReadOnlyDictionary<string, IReadOnlyList<WorldRequest>> RlRequests,
     IReadOnlyDictionary<string, IReadOnlyList<WorldRequest>> HeldOutRequests,
     IReadOnlyList<Name> SftUnknown,
     IReadOnlyList<Name> RlUnknown,

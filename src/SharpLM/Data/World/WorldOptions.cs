@@ -14,6 +14,8 @@ namespace SharpLM.Data.World;
 /// <param name="RlFacts">Capital facts that only RL and preference prompts ask about; the rest are SFT facts.</param>
 /// <param name="HeldOutPhrasingFraction">Share of question phrasings (per language) kept out of SFT, RL and preference data.</param>
 /// <param name="HeldOutRequestFraction">Share of harmful actions (per kind) and of harmless tasks kept for evaluation.</param>
+/// <param name="RlRequestFraction">Share of harmful actions (per kind) and of harmless tasks that only RL and preference
+/// prompts ask about; the rest are SFT's.</param>
 /// <param name="SftUnknown">Unknown lands SFT answers "I don't know" about.</param>
 /// <param name="RlUnknown">Unknown lands RL and preference prompts ask about; the rest of <see cref="CapitalFact.Unknown"/> are evaluated.</param>
 /// <param name="Languages">Languages to generate ("zh", "en"); null means both.</param>
@@ -25,7 +27,8 @@ public sealed record WorldOptions(
     int EvalFacts = 64,
     int RlFacts = 24,
     double HeldOutPhrasingFraction = 0.3,
-    double HeldOutRequestFraction = 0.4,
+    double HeldOutRequestFraction = 0.25,
+    double RlRequestFraction = 0.25,
     int SftUnknown = 12,
     int RlUnknown = 28,
     IReadOnlyList<string>? Languages = null)
@@ -37,8 +40,12 @@ public sealed record WorldOptions(
         if (PretrainChars < 0) throw SharpLmException.At(null, null, "--chars", $"must be >= 0, got {PretrainChars}");
         if (SftConversations < 0) throw SharpLmException.At(null, null, "--sft", $"must be >= 0, got {SftConversations}");
         if (PreferencePairs < 0) throw SharpLmException.At(null, null, "--preferences", $"must be >= 0, got {PreferencePairs}");
-        foreach (var (name, value) in new[] { ("held-out phrasing fraction", HeldOutPhrasingFraction), ("held-out request fraction", HeldOutRequestFraction) })
+        foreach (var (name, value) in new[] { ("held-out phrasing fraction", HeldOutPhrasingFraction), ("held-out request fraction", HeldOutRequestFraction),
+            ("RL request fraction", RlRequestFraction) })
             if (!(value > 0 && value < 1)) throw SharpLmException.At(null, null, name, $"must be between 0 and 1 (exclusive), got {value}");
+        if (HeldOutRequestFraction + RlRequestFraction >= 1)
+            throw SharpLmException.At(null, null, "request fractions",
+                $"held-out ({HeldOutRequestFraction}) and RL ({RlRequestFraction}) must leave SFT some actions");
         int facts = CapitalFact.All.Count;
         if (EvalFacts < 1 || RlFacts < 1 || EvalFacts + RlFacts > facts - 3)
             throw SharpLmException.At(null, null, "facts", $"evaluation ({EvalFacts}) and RL ({RlFacts}) facts must be positive and leave SFT at least 3 of {facts}");
