@@ -90,23 +90,30 @@ public sealed partial class WorldGenerator
     {
         int held = Math.Clamp((int)Math.Round(heldFraction * items.Count), 1, items.Count - 2);
         int rl = Math.Clamp((int)Math.Round(rlFraction * items.Count), 1, items.Count - held - 1);
-        var order = Enumerable.Range(0, items.Count).ToArray();
-        rng.Shuffle(order);
-        var part = new int[items.Count];
-        foreach (var i in order.Take(held)) part[i] = 2;
-        foreach (var i in order.Skip(held).Take(rl)) part[i] = 1;
-        IReadOnlyList<T> Part(int p) => [.. items.Where((_, i) => part[i] == p)];
-        return (Part(0), Part(1), Part(2));
+        var parts = Deal(items, rng, held, rl);
+        return (parts[0], parts[2], parts[1]);
     }
 
     /// <summary>Holds out round(fraction·n) items, at least one and at most n−1; both parts keep the table's order.</summary>
     static (IReadOnlyList<T> Train, IReadOnlyList<T> HeldOut) SplitList<T>(IReadOnlyList<T> items, double fraction, Random rng)
     {
-        int k = Math.Clamp((int)Math.Round(fraction * items.Count), 1, items.Count - 1);
+        var parts = Deal(items, rng, Math.Clamp((int)Math.Round(fraction * items.Count), 1, items.Count - 1));
+        return (parts[0], parts[1]);
+    }
+
+    /// <summary>
+    /// Shuffles the positions once, then gives the first counts[0] of them to part 1, the next counts[1] to part 2, and so
+    /// on; the rest make part 0. Every part keeps the table's order.
+    /// </summary>
+    static IReadOnlyList<T>[] Deal<T>(IReadOnlyList<T> items, Random rng, params int[] counts)
+    {
         var order = Enumerable.Range(0, items.Count).ToArray();
         rng.Shuffle(order);
-        var held = order.Take(k).ToHashSet();
-        return ([.. items.Where((_, i) => !held.Contains(i))], [.. items.Where((_, i) => held.Contains(i))]);
+        var part = new int[items.Count];
+        int dealt = 0;
+        for (int p = 0; p < counts.Length; dealt += counts[p], p++)
+            foreach (var i in order.Skip(dealt).Take(counts[p])) part[i] = p + 1;
+        return [.. Enumerable.Range(0, counts.Length + 1).Select(p => (IReadOnlyList<T>)[.. items.Where((_, i) => part[i] == p)])];
     }
 
     /// <summary>An independent, reproducible random stream per purpose (System.Random with a seed is stable across runs).</summary>
