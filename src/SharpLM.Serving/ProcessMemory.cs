@@ -1,11 +1,9 @@
-using System.Runtime.InteropServices;
-
 namespace SharpLM.Serving;
 
 /// <summary>
-/// Where a serving process's memory is, for <c>/metrics</c>: resident set (what the OS charges), the .NET GC heap, and the
-/// native malloc heap (libtorch's tensors come from it) split into bytes in use and bytes free but kept. A resident set
-/// that grows while the in-use bytes stay put is allocator fragmentation, not a leak; the split tells which.
+/// Where a serving process's memory is, for <c>/metrics</c>: the resident set (what the OS charges). The .NET GC heap
+/// comes from <see cref="GC"/> and the native malloc heap from <see cref="Core.NativeAllocator.Heap"/>: a resident set
+/// that grows while malloc's in-use bytes stay put is allocator fragmentation, not a leak.
 /// </summary>
 public static class ProcessMemory
 {
@@ -18,29 +16,4 @@ public static class ProcessMemory
                     return long.Parse(line[6..].Trim().Split(' ')[0]) * 1024;
         return Environment.WorkingSet;
     }
-
-    /// <summary>glibc's malloc heap: (in use, free but kept, mmapped) bytes; null where glibc is not the allocator.</summary>
-    public static (long InUse, long Free, long Mapped)? NativeHeap()
-    {
-        if (!OperatingSystem.IsLinux()) return null;
-        try
-        {
-            var info = mallinfo2();
-            return ((long)info.uordblks, (long)info.fordblks, (long)info.hblkhd);
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            return null; // musl or an old glibc: no mallinfo2
-        }
-    }
-
-    // struct mallinfo2 of glibc ≥ 2.33: ten size_t fields.
-    [StructLayout(LayoutKind.Sequential)]
-    struct MallInfo2
-    {
-        public nuint arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks, keepcost;
-    }
-
-    [DllImport("libc.so.6")]
-    static extern MallInfo2 mallinfo2();
 }

@@ -108,11 +108,11 @@ public sealed class ServingMetrics
         Line("# TYPE dotnet_gc_heap_bytes gauge");
         Line($"dotnet_gc_heap_bytes{{kind=\"size\"}} {gc.HeapSizeBytes}");
         Line($"dotnet_gc_heap_bytes{{kind=\"committed\"}} {gc.TotalCommittedBytes}");
-        if (ProcessMemory.NativeHeap() is { } heap)
+        if (Core.NativeAllocator.Heap() is { } heap)
         {
             Line("# HELP native_heap_bytes The native malloc heap (libtorch's tensors): in use, free but kept, mmapped.");
             Line("# TYPE native_heap_bytes gauge");
-            Line($"native_heap_bytes{{kind=\"in_use\"}} {heap.InUse}");
+            Line($"native_heap_bytes{{kind=\"in_use\"}} {heap.InUse - heap.Mapped}"); // in the arenas, as before
             Line($"native_heap_bytes{{kind=\"free\"}} {heap.Free}");
             Line($"native_heap_bytes{{kind=\"mmapped\"}} {heap.Mapped}");
         }

@@ -62,9 +62,7 @@ public sealed class DecodeBatch(Gpt model, int rows, ScalarType precision = Scal
         if (model.Decoder is { } fused && fused.Applies(_cache!))
         {
             // The step without libtorch ops (fp32 on the CPU, up to 16 rows), into the same cache rows.
-            int V = model.Config.VocabSize;
-            if (_logits.Length != Count * V) _logits = new float[Count * V];
-            fused.Step(tokens.ToArray(), _cache!, [], _logits);
+            fused.Step(tokens.ToArray(), _cache!, [], ref _logits);
             Generator.CheckFinite(_logits, Precision);
             return _logits;
         }

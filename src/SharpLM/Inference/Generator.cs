@@ -275,9 +275,7 @@ public sealed class Generator
             if (Fused)
             {
                 // The step without libtorch ops (fp32 on the CPU, up to 16 rows): same cache, same logits to fp32 rounding.
-                int V = model.Config.VocabSize;
-                if (_logits.Length != tokens.Length * V) _logits = new float[tokens.Length * V];
-                model.Decoder!.Step(tokens, _cache!, _firstKeys, _logits);
+                model.Decoder!.Step(tokens, _cache!, _firstKeys, ref _logits);
                 CheckFinite(_logits, precision);
                 return _logits;
             }

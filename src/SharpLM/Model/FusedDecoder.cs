@@ -115,7 +115,7 @@ public sealed unsafe class FusedDecoder : IDisposable
             throw new SharpLmException($"the fused decode step needs one token per cache row ({cache.Batch}), at most {MaxRows}");
         if (logits.Length < B * _vocab) throw new SharpLmException($"the logits buffer holds {logits.Length} floats, not {B * _vocab}");
         if (firstKeys.Length is not 0 && firstKeys.Length != B) throw new SharpLmException("one first key per row, or none");
-        Span<int> positions = stackalloc int[B];
+        var positions = _positions;
         for (int b = 0; b < B; b++)
         {
             positions[b] = (int)(cache.RowLengths?[b] ?? cache.Length);
@@ -131,8 +131,8 @@ public sealed unsafe class FusedDecoder : IDisposable
 
         _rows = B;
         _capacity = cache.Capacity;
-        _positions = positions.ToArray();
-        _firstKeys = firstKeys.ToArray();
+        firstKeys.CopyTo(_firstKeys);
+        _hasFirstKeys = firstKeys.Length != 0;
         for (int l = 0; l < _layers.Length; l++)
         {
             var w = _layers[l];
@@ -156,9 +156,18 @@ public sealed unsafe class FusedDecoder : IDisposable
         cache.Advance(1);
     }
 
+    /// <summary><see cref="Step(ReadOnlySpan{int}, KvCache, ReadOnlySpan{int}, Span{float})"/> into
+    /// <paramref name="logits"/>, reallocated only when the number of rows changes (as the libtorch path's buffer is).</summary>
+    public void Step(ReadOnlySpan<int> tokens, KvCache cache, ReadOnlySpan<int> firstKeys, ref float[] logits)
+    {
+        if (logits.Length != tokens.Length * _vocab) logits = new float[tokens.Length * _vocab];
+        Step(tokens, cache, firstKeys, logits.AsSpan());
+    }
+
     // ---- per-step state the worker parts read (set before each Run) ----
     int _rows, _capacity, _layer;
-    int[] _positions = [], _firstKeys = [];
+    readonly int[] _positions = new int[MaxRows], _firstKeys = new int[MaxRows]; // per row; reused, no allocation a token
+    bool _hasFirstKeys;
     nint _mlpGate, _mlpUp;
     nint _pw, _px, _py;
     int _pn, _pk;
@@ -207,7 +216,7 @@ public sealed unsafe class FusedDecoder : IDisposable
             float* q = At(_qkv) + b * _qkvSize + h * D;
             long kv = ((long)b * _kvHeads + h / group) * _capacity * D;
             float* keys = (float*)kAt + kv, values = (float*)vAt + kv;
-            int first = _firstKeys.Length == 0 ? 0 : _firstKeys[b], last = _positions[b];
+            int first = _hasFirstKeys ? _firstKeys[b] : 0, last = _positions[b];
             float max = float.NegativeInfinity;
             for (int s = first; s <= last; s++)
             {

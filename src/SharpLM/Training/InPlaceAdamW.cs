@@ -33,7 +33,7 @@ public sealed class InPlaceAdamW : AdamW
                 if (grad is null) continue;
                 var state = (State)_state[param.Handle];
                 state.step += 1;
-                param.mul_(1 - lr * decay);
+                if (decay != 0) param.mul_(1 - lr * decay);
                 double correction1 = 1 - Math.Pow(beta1, state.step), correction2 = 1 - Math.Pow(beta2, state.step);
                 state.exp_avg.mul_(beta1).add_(grad, alpha: 1 - beta1);
                 state.exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value: 1 - beta2);
