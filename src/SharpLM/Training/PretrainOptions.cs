@@ -16,7 +16,6 @@ namespace SharpLM.Training;
 /// <param name="KeepLast">Resumable checkpoints kept.</param>
 /// <param name="Precision">auto (bf16 only where measured faster on this machine, see <see cref="ComputePrecision"/>), fp32 or bf16.</param>
 /// <param name="TimeLimitSeconds">Stop (evaluating and checkpointing) once training has run this long, even before Steps.</param>
-/// <param name="DebugNanAtStep">Test hook: the loss of this 1-based step becomes NaN.</param>
 public sealed record PretrainOptions(
     IReadOnlyList<string> Data,
     string Tokenizer,
@@ -45,8 +44,7 @@ public sealed record PretrainOptions(
     int LogEvery = 10,
     int KeepLast = 2,
     IReadOnlyList<string>? SamplePrompts = null,
-    double? TimeLimitSeconds = null,
-    long? DebugNanAtStep = null)
+    double? TimeLimitSeconds = null)
 {
     /// <summary>Checks every option before any work starts or any folder is made (NaN and ∞ included).</summary>
     public PretrainOptions Validate()
