@@ -105,7 +105,7 @@ public sealed record SpeedrunSizes(
             GrpoLr: 3e-5,
             GrpoPrompts: 8,
             GrpoGroup: 6,
-            GrpoKlCoef: 0.02,
+            GrpoKlCoef: 0.1,
             DpoNllCoef: 1.0,
             EvalItemsPerKind: small ? 40 : 160,
             ValChars: small ? 20_000 : 60_000,
