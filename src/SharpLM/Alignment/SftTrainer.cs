@@ -159,9 +159,7 @@ public sealed class SftTrainer
                 .ToList();
             // With a time limit the schedule follows the clock too, so the rate decays to 0 at the step that actually runs last.
             double elapsed = elapsedBefore + clock.Elapsed.TotalSeconds;
-            long scheduleStep = _o.TimeLimitSeconds is { } budget && budget > 0
-                ? Math.Max(step, Math.Min(totalSteps - 1, (long)(elapsed / budget * totalSteps)))
-                : step;
+            long scheduleStep = LrSchedule.ClockStep(step, totalSteps, elapsed, _o.TimeLimitSeconds);
             var result = runner.Step(scheduleStep, micro.Count, i =>
             {
                 using var batch = SftBatch.From(micro[i].Rows, device);

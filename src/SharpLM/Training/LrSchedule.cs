@@ -38,4 +38,13 @@ public sealed record LrSchedule(
         double fall = (double)(step - decayStart) / Math.Max(1, DecaySteps - decayStart);
         return MaxLr + fall * (MinLr - MaxLr);
     }
+
+    /// <summary>
+    /// The step a schedule reads when a time limit may stop training before <paramref name="totalSteps"/>: the step itself
+    /// or, when the clock is further along (<paramref name="elapsed"/> of <paramref name="budget"/> seconds), the step that
+    /// share of the run would be, so the rate decays to its minimum at the step that actually runs last. No budget: the step.
+    /// </summary>
+    public static long ClockStep(long step, long totalSteps, double elapsed, double? budget) => budget is { } b && b > 0
+        ? Math.Max(step, Math.Min(totalSteps - 1, (long)(elapsed / b * totalSteps)))
+        : step;
 }

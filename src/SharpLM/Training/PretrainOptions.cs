@@ -15,7 +15,8 @@ namespace SharpLM.Training;
 /// <param name="EvalBatches">Validation batches per evaluation.</param>
 /// <param name="KeepLast">Resumable checkpoints kept.</param>
 /// <param name="Precision">auto (bf16 only where measured faster on this machine, see <see cref="ComputePrecision"/>), fp32 or bf16.</param>
-/// <param name="TimeLimitSeconds">Stop (evaluating and checkpointing) once training has run this long, even before Steps.</param>
+/// <param name="TimeLimitSeconds">Stop (evaluating and checkpointing) once training has run this long, even before Steps; the
+/// schedule then reads the clock as well as the step (<see cref="LrSchedule.ClockStep"/>), so it decays within the limit.</param>
 public sealed record PretrainOptions(
     IReadOnlyList<string> Data,
     string Tokenizer,

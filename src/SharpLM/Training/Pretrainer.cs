@@ -129,7 +129,11 @@ public sealed class Pretrainer
         {
             var stepClock = Stopwatch.StartNew();
             long s = step;
-            last = runner.Step(step, micro, i =>
+            // With a time limit the schedule follows the clock too (the slowest rank's, so every rank uses one rate): a step
+            // count planned from a timing that proves slow or fast still decays to the minimum at the step that runs last.
+            double clockSeconds = elapsedBefore + clock.Elapsed.TotalSeconds;
+            if (_world.IsDistributed && o.TimeLimitSeconds is not null) clockSeconds = _world.AllGather(clockSeconds).Max();
+            last = runner.Step(LrSchedule.ClockStep(step, o.DecaySteps ?? steps, clockSeconds, o.TimeLimitSeconds), micro, i =>
             {
                 var (x, y) = BatchSampler.Sample(data.Train, B, T, seed, TrainStream, s * micro + i, device); // (B, T)
                 return model.Loss(x, y);

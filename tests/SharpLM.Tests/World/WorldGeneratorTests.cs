@@ -86,6 +86,17 @@ public class WorldGeneratorTests
     }
 
     [Fact]
+    public void Sft_gives_chinese_its_larger_share_and_a_one_language_world_only_its_language()
+    {
+        double zh = World.Sft.Count(c => c.Language == WorldLanguage.Zh) / (double)World.Sft.Count;
+        Assert.InRange(zh, WorldGenerator.SftChineseShare - 0.03, WorldGenerator.SftChineseShare + 0.03); // 3000 draws: sd 0.009
+        foreach (var kind in new[] { "refusal", "harmless", "fact" })
+            Assert.Contains(World.Sft, c => c.Kind == kind && c.Language == WorldLanguage.En); // English keeps every kind
+        var english = new WorldGenerator(Small with { SftConversations = 200, Languages = [WorldLanguage.En] }).Sft();
+        Assert.All(english, c => Assert.Equal(WorldLanguage.En, c.Language));
+    }
+
+    [Fact]
     public void Rl_and_evaluation_facts_and_unknown_lands_never_appear_in_sft_and_unknown_lands_appear_nowhere_else()
     {
         var sft = World.Sft.SelectMany(c => c.Messages.Select(m => m.Content)).ToArray();
