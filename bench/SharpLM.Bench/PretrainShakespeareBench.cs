@@ -13,12 +13,14 @@ namespace SharpLM.Bench;
 public sealed class PretrainShakespeareBench : IBenchmark
 {
     public string Name => "shakespeare";
-    public string Description => "nanoGPT baby GPT on Tiny Shakespeare (char level): val loss ≤ 1.88 in 2,000 steps [--threads N --steps N --out DIR]";
+    public string Description => "nanoGPT baby GPT on Tiny Shakespeare (char level): val loss ≤ 1.88 in 2,000 steps [--threads N --steps N --precision auto|fp32|bf16 --out DIR]";
 
     public int Run(string[] args)
     {
         int threads = int.Parse(Machine.Arg(args, "--threads", "1"), CultureInfo.InvariantCulture);
         long steps = long.Parse(Machine.Arg(args, "--steps", "2000"), CultureInfo.InvariantCulture);
+        // auto by default (bf16 where measured faster); fp32 for a like-for-like comparison with nanoGPT's fp32 CPU run.
+        var precision = Machine.Arg(args, "--precision", ComputePrecision.Auto);
         var output = Machine.Arg(args, "--out", Path.Combine(Path.GetTempPath(), $"sharplm-shakespeare-{Guid.NewGuid():N}"));
         // nanoGPT treats the file as one stream and validates on its last 10%; the corpus reader would split a .txt into
         // paragraphs (and validate on every tenth), so the text goes in as a single JSONL document to keep that protocol.
@@ -31,8 +33,8 @@ public sealed class PretrainShakespeareBench : IBenchmark
             new ModelShape(Depth: 4, Context: 64, Width: 128, Heads: 4),
             Steps: steps, BatchSize: 12, Lr: 1e-3, MinLr: 1e-4, WarmupSteps: 100, DecaySteps: steps,
             WeightDecay: 0.1, Beta1: 0.9, Beta2: 0.99, GradClip: 1.0, Threads: threads, Seed: 1337,
-            EvalEvery: 250, EvalBatches: 50, LogEvery: 50);
-        Console.WriteLine($"load average before: {Machine.LoadAverage()}");
+            EvalEvery: 250, EvalBatches: 50, LogEvery: 50, Precision: precision);
+        Console.WriteLine($"load average before: {Machine.LoadAverage()}; precision {precision}; {Machine.CpuLine()}");
         var clock = Stopwatch.StartNew();
         var result = new Pretrainer(log: Console.WriteLine).Run(options);
         var val = result.Val!.Loss;

@@ -34,6 +34,9 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     /// <summary>x / rms(x) · weight, in fp32; weight broadcasts against x (the fused q/k norm passes one per head).</summary>
     internal static Tensor Normalize(Tensor x, Tensor? weight, double eps)
     {
+        // Training on contiguous fp32: one C# pass forward and one backward, keeping only x and 1/rms (RmsNormFunction).
+        if ((weight is null || weight.dim() == 1 && weight.dtype == ScalarType.Float32) && FusedAutograd.Applies(x))
+            return RmsNormFunction.Apply(x, weight, eps);
         var x32 = x.dtype == ScalarType.Float32 ? x : x.to_type(ScalarType.Float32);
         Tensor scale;
         // The square is as large as x and autograd does not keep it: freed now, not when the step's scope ends. The rest
@@ -65,6 +68,12 @@ public sealed class Rotary
     }
 
     public Device Device { get; }
+
+    /// <summary>(Tmax, D) fp32: cos of each pair's angle, repeated over both halves.</summary>
+    internal Tensor CosTable => _cos;
+
+    /// <summary>(Tmax, D) fp32: sin of each pair's angle, the first half negated.</summary>
+    internal Tensor SinTable => _sin;
 
     /// <summary>Rotates x (B, H, T, D) whose first token sits at absolute position <paramref name="start"/>.</summary>
     public Tensor Apply(Tensor x, long start)
@@ -150,23 +159,35 @@ public sealed class Attention : nn.Module
         // together: in training the stacked weights are built from the parameters each step (a few hundred KB, and
         // autograd routes their gradients back), while generating they are the fused copies.
         var qkvWeight = _qkvWeight ?? cat([q_proj.weight!, k_proj.weight!, v_proj.weight!], 0);
-        var qkNormWeight = _qkNormWeight ?? (q_norm is null || k_norm is null ? null
-            : cat([q_norm.Weight.expand(_heads, _headSize), k_norm.Weight.expand(_kvHeads, _headSize)], 0)
-                .view(_heads + _kvHeads, 1, _headSize));
         var qkv = Gpt.Linear(x, qkvWeight, compute);                                        // (B, T, (H+2K)·D)
         if (qkv.dtype != compute) qkv = qkv.to_type(compute);                               // from half-precision copies
-        qkv = qkv.view(B, T, _heads + 2 * _kvHeads, _headSize).transpose(1, 2);              // (B, H+2K, T, D)
-        var qk = qkv.narrow(1, 0, _heads + _kvHeads);                                        // (B, H+K, T, D)
-        var v = qkv.narrow(1, _heads + _kvHeads, _kvHeads);                                  // (B, K, T, D)
-        if (qkNormWeight is not null)
+        Tensor q, k, v;
+        if (cache is null && !CaptureWeights && FusedAutograd.Applies(qkv))
         {
-            // The normalised q/k is not kept by autograd once rotated (the rotation saves only its tables): freed now.
-            using var n = RmsNorm.Normalize(qk, qkNormWeight, q_norm!.Eps);                  // fp32
-            using var cast = n.dtype == qk.dtype ? n : n.to_type(qk.dtype);
-            qk = Rotate(cast);
+            // Training in fp32: norm, rotation and the split into heads in one pass each way (QkNormRotaryFunction).
+            using (qkv)
+            using (var heads = qkv.view(B, T, _heads + 2 * _kvHeads, _headSize))          // (B, T, H+2K, D)
+                (q, k, v) = QkNormRotaryFunction.Apply(heads, q_norm?.Weight, k_norm?.Weight, q_norm?.Eps ?? 0, rope,
+                    _heads, _kvHeads);
         }
-        else qk = Rotate(qk);
-        var (q, k) = (qk.narrow(1, 0, _heads), qk.narrow(1, _heads, _kvHeads));            // (B, H, T, D), (B, K, T, D)
+        else
+        {
+            var qkNormWeight = _qkNormWeight ?? (q_norm is null || k_norm is null ? null
+                : cat([q_norm.Weight.expand(_heads, _headSize), k_norm.Weight.expand(_kvHeads, _headSize)], 0)
+                    .view(_heads + _kvHeads, 1, _headSize));
+            qkv = qkv.view(B, T, _heads + 2 * _kvHeads, _headSize).transpose(1, 2);          // (B, H+2K, T, D)
+            var qk = qkv.narrow(1, 0, _heads + _kvHeads);                                    // (B, H+K, T, D)
+            v = qkv.narrow(1, _heads + _kvHeads, _kvHeads);                                  // (B, K, T, D)
+            if (qkNormWeight is not null)
+            {
+                // The normalised q/k is not kept by autograd once rotated (the rotation saves only its tables): freed now.
+                using var n = RmsNorm.Normalize(qk, qkNormWeight, q_norm!.Eps);              // fp32
+                using var cast = n.dtype == qk.dtype ? n : n.to_type(qk.dtype);
+                qk = Rotate(cast);
+            }
+            else qk = Rotate(qk);
+            (q, k) = (qk.narrow(1, 0, _heads), qk.narrow(1, _heads, _kvHeads));            // (B, H, T, D), (B, K, T, D)
+        }
         if (cache is not null) (k, v) = cache.Append(k, v);                                   // (B, K, S, D)
         if (_kvHeads != _heads)
         {
@@ -240,8 +261,10 @@ public sealed class Mlp : nn.Module
         if (gate_proj is null)
         {
             using var up = Gpt.Linear(x, _up ?? up_proj.weight!, compute);                    // (B, T, hidden)
-            using var relu = F.relu(up);
-            h = relu.square();
+            if (FusedAutograd.Applies(up)) h = ReluSquaredFunction.Apply(up);                  // training in fp32
+            else
+                using (var relu = F.relu(up))
+                    h = relu.square();
         }
         else if (_up is null)
         {
