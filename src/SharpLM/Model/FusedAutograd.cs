@@ -66,10 +66,10 @@ public static class FusedAutograd
     internal static void DropOutputCache(autograd.AutogradContext context)
     {
         var node = NodeOfContext?.GetValue(context);
-        LastDropFound = node?.GetType().GetField("_outputCache", BindingFlags.NonPublic | BindingFlags.Instance)
-            ?.GetValue(node) is List<Tensor>;
-        if (node?.GetType().GetField("_outputCache", BindingFlags.NonPublic | BindingFlags.Instance)?.GetValue(node)
-            is not List<Tensor> cache) return;
+        var cache = node?.GetType().GetField("_outputCache", BindingFlags.NonPublic | BindingFlags.Instance)?.GetValue(node)
+            as List<Tensor>;
+        LastDropFound = cache is not null;
+        if (cache is null) return;
         for (int i = 0; i < cache.Count; i++)
         {
             cache[i]?.Dispose();
