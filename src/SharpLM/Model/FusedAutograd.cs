@@ -97,17 +97,6 @@ public static class FusedAutograd
             p => part(p, count * p / parts, count * (p + 1) / parts));
     }
 
-    /// <summary>Σ a·b over n floats.</summary>
-    internal static unsafe float Dot(float* a, float* b, int n)
-    {
-        int i = 0, w = Vector<float>.Count;
-        var acc = Vector<float>.Zero;
-        for (; i + w <= n; i += w) acc += Unsafe.ReadUnaligned<Vector<float>>(a + i) * Unsafe.ReadUnaligned<Vector<float>>(b + i);
-        float sum = Vector.Sum(acc);
-        for (; i < n; i++) sum += a[i] * b[i];
-        return sum;
-    }
-
     /// <summary>Σ a·b·c over n floats.</summary>
     internal static unsafe float Dot(float* a, float* b, float* c, int n)
     {
@@ -143,7 +132,7 @@ public static class FusedAutograd
     /// </summary>
     internal static unsafe void NormBackwardRow(float* x, float* dy, float* dx, float s, float* w, float* dwAcc, int n)
     {
-        float a = w is null ? Dot(dy, x, n) : Dot(dy, w, x, n);
+        float a = w is null ? SmallBatchLinear.Dot(dy, x, n, SmallBatchLinear.BestVectorBits) : Dot(dy, w, x, n);
         float c = s * s * s * a / n;
         int i = 0, width = Vector<float>.Count;
         Vector<float> vs = new(s), vc = new(c);
@@ -163,11 +152,23 @@ public static class FusedAutograd
         }
     }
 
+    /// <summary>One partial sum of a weight gradient per part <see cref="Split"/> makes, each n doubles.</summary>
+    internal static double[][] Partials(int n) => [.. Enumerable.Range(0, Math.Max(1, get_num_threads())).Select(_ => new double[n])];
+
     /// <summary>
-    /// Adds per-part partial sums of a weight gradient, each in blocks of rows: partials[p] (n floats) into total.
+    /// Adds a block of rows' float sums of a weight gradient into its part's partial sum (blocks are summed in float, the
+    /// blocks in double, so long row counts lose no precision).
     /// </summary>
-    internal static unsafe void AddInto(double[] total, float* partial, int n)
+    internal static unsafe void AddInto(double[] partial, float* block, int n)
     {
-        for (int i = 0; i < n; i++) total[i] += partial[i];
+        for (int i = 0; i < n; i++) partial[i] += block[i];
+    }
+
+    /// <summary>The parts' partial sums added, as the weight gradient (n floats).</summary>
+    internal static Tensor Total(double[][] partials, Device device)
+    {
+        var sum = new float[partials[0].Length];
+        for (int i = 0; i < sum.Length; i++) sum[i] = (float)partials.Sum(p => p[i]);
+        return tensor(sum, ScalarType.Float32, device);
     }
 }

@@ -68,7 +68,7 @@ public sealed unsafe class QkNormRotaryFunction : autograd.MultiTensorFunction<Q
                     float* dst = h < H ? (float*)qs + ((b * H + h) * T + t) * D : (float*)ks + ((b * K + h - H) * T + t) * D;
                     if (norm)
                     {
-                        float s = 1f / MathF.Sqrt(FusedAutograd.Dot(src, src, D) / D + eps);
+                        float s = 1f / MathF.Sqrt(SmallBatchLinear.Dot(src, src, D, SmallBatchLinear.BestVectorBits) / D + eps);
                         r[bt * (H + K) + h] = s;
                         FusedAutograd.Scale(src, u, s, (float*)(h < H ? wq : wk), D);
                         Rotate(u, dst, c, sn, half, 1f);
@@ -129,8 +129,7 @@ public sealed unsafe class QkNormRotaryFunction : autograd.MultiTensorFunction<Q
         nint cos = SmallBatchLinear.Address(rope.CosTable), sin = SmallBatchLinear.Address(rope.SinTable);
         nint wq = norm ? SmallBatchLinear.Address(qNorm!) : 0, wk = norm ? SmallBatchLinear.Address(kNorm!) : 0;
         nint rs = norm ? SmallBatchLinear.Address(rstd!) : 0;
-        int parts = Math.Max(1, get_num_threads());
-        var totals = Enumerable.Range(0, parts + 1).Select(_ => (Q: new double[D], K: new double[D])).ToArray();
+        double[][] totalQ = FusedAutograd.Partials(D), totalK = FusedAutograd.Partials(D);
         FusedAutograd.Split(B * T, (part, from, to) =>
         {
             float* x = (float*)xs, dx = (float*)dxs, r = (float*)rs;
@@ -160,20 +159,15 @@ public sealed unsafe class QkNormRotaryFunction : autograd.MultiTensorFunction<Q
                 if (norm && ((bt - from) % 16 == 15 || bt == to - 1))
                 {
                     // Weight gradients sum over every row and head: in float over 16 positions, those blocks in double.
-                    FusedAutograd.AddInto(totals[part].Q, accQ, D);
-                    FusedAutograd.AddInto(totals[part].K, accK, D);
+                    FusedAutograd.AddInto(totalQ[part], accQ, D);
+                    FusedAutograd.AddInto(totalK[part], accK, D);
                     new Span<float>(accQ, D).Clear();
                     new Span<float>(accK, D).Clear();
                 }
             }
         });
-        Tensor? dwq = null, dwk = null;
-        if (norm)
-        {
-            float[] sumQ = new float[D], sumK = new float[D];
-            for (int i = 0; i < D; i++) (sumQ[i], sumK[i]) = ((float)totals.Sum(t => t.Q[i]), (float)totals.Sum(t => t.K[i]));
-            (dwq, dwk) = (tensor(sumQ, ScalarType.Float32, qkv.device), tensor(sumK, ScalarType.Float32, qkv.device));
-        }
+        var (dwq, dwk) = norm ? (FusedAutograd.Total(totalQ, qkv.device), FusedAutograd.Total(totalK, qkv.device))
+            : ((Tensor?)null, (Tensor?)null);
         return FusedAutograd.Return(dqkv, dwq, dwk, null, null, null, null);
     }
 }

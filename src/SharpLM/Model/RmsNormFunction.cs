@@ -42,7 +42,7 @@ public sealed unsafe class RmsNormFunction : autograd.SingleTensorFunction<RmsNo
             for (long i = from; i < to; i++)
             {
                 float* row = xs + i * n;
-                float s = 1f / MathF.Sqrt(FusedAutograd.Dot(row, row, n) / n + eps);
+                float s = 1f / MathF.Sqrt(SmallBatchLinear.Dot(row, row, n, SmallBatchLinear.BestVectorBits) / n + eps);
                 r[i] = s;
                 FusedAutograd.Scale(row, ys + i * n, s, w, n);
             }
@@ -63,8 +63,7 @@ public sealed unsafe class RmsNormFunction : autograd.SingleTensorFunction<RmsNo
         var dx = empty_like(x);
         nint xa = SmallBatchLinear.Address(x), dya = SmallBatchLinear.Address(dy), dxa = SmallBatchLinear.Address(dx);
         nint ra = SmallBatchLinear.Address(rstd), wa = weight is null ? 0 : SmallBatchLinear.Address(weight);
-        int parts = Math.Max(1, get_num_threads());
-        var totals = weight is null ? null : Enumerable.Range(0, parts + 1).Select(_ => new double[n]).ToArray();
+        var totals = weight is null ? null : FusedAutograd.Partials(n);
         FusedAutograd.Split(rows, (part, from, to) =>
         {
             float* xs = (float*)xa, dys = (float*)dya, dxs = (float*)dxa, r = (float*)ra, w = (float*)wa;
@@ -78,13 +77,7 @@ public sealed unsafe class RmsNormFunction : autograd.SingleTensorFunction<RmsNo
                 if (w is not null) FusedAutograd.AddInto(totals![part], block, n);
             }
         });
-        Tensor? dw = null;
-        if (totals is not null)
-        {
-            var sum = new float[n];
-            for (int i = 0; i < n; i++) sum[i] = (float)totals.Sum(t => t[i]);
-            dw = tensor(sum, ScalarType.Float32, x.device);
-        }
+        var dw = totals is null ? null : FusedAutograd.Total(totals, x.device);
         return FusedAutograd.Return(dx, dw, null);
     }
 }
