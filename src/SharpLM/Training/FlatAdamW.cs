@@ -10,7 +10,7 @@ namespace SharpLM.Training;
 /// <summary>
 /// AdamW with the same update as <see cref="InPlaceAdamW"/> (TorchSharp's, op for op), over weights, gradients and both
 /// moments that each live in one flat fp32 buffer, every parameter, its <c>.grad</c> and its moments being views into
-/// them. Clipping is then one norm and at most one scale of the gradient buffer (<see cref="ClipGradNorm"/>), the update
+/// them. Clipping is then one read pass (the norm) and at most one scale of the gradient buffer (<see cref="ClipGradNorm"/>), the update
 /// one C# pass over the four buffers split over libtorch's threads (it reads weight, gradient and moments once and writes
 /// weight and moments once: 7 passes over the parameter count, where the per-parameter ops make ~22, and ~9 ops per
 /// parameter become none), and <see cref="zero_grad"/> one fill. The buffers are allocated once, before the first step,
@@ -94,10 +94,37 @@ public sealed class FlatAdamW : AdamW
     public double ClipGradNorm(double maxNorm)
     {
         Attach();
-        using var norm = _grads.norm();
-        double total = norm.item<float>();
+        double total = Math.Sqrt(SumOfSquares());
         double scale = maxNorm / (total + 1e-6);
         if (double.IsFinite(total) && scale < 1) _grads.mul_(scale);
+        return total;
+    }
+
+    /// <summary>Σ g² over the gradient buffer in one read pass: float sums per block of vectors, double across blocks and parts.</summary>
+    unsafe double SumOfSquares()
+    {
+        nint gs = SmallBatchLinear.Address(_grads);
+        long n = Elements, w = Vector<float>.Count, blocks = n / w;
+        var parts = new double[Math.Max(1, get_num_threads())];
+        FusedAutograd.Split(blocks, (part, from, to) =>
+        {
+            float* g = (float*)gs;
+            double sum = 0;
+            for (long b = from; b < to;)
+            {
+                long end = Math.Min(to, b + 1024);
+                var acc = Vector<float>.Zero;
+                for (; b < end; b++)
+                {
+                    var v = Unsafe.ReadUnaligned<Vector<float>>(g + b * w);
+                    acc += v * v;
+                }
+                sum += Vector.Sum(acc);
+            }
+            parts[part] = sum;
+        });
+        double total = parts.Sum();
+        for (long i = blocks * w; i < n; i++) total += (double)((float*)gs)[i] * ((float*)gs)[i];
         return total;
     }
 
