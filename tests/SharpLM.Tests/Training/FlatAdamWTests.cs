@@ -125,4 +125,35 @@ public class FlatAdamWTests
         for (int i = 0; i < start.Length; i++) Assert.True(first[i].eq(second[i]).all().item<bool>(), $"parameter {i} differs after resuming");
         Assert.False(first[0].allclose(start[0]));
     }
+
+    [Fact]
+    public void A_state_file_of_InPlaceAdamW_resumes_in_FlatAdamW_and_a_foreign_one_is_refused()
+    {
+        TorchRuntime.Apply(new TorchSettings(Threads: 1, Seed: 6));
+        using var scope = NewDisposeScope();
+        var start = new[] { randn(9, 7), randn(7) };
+        Parameter[] Copy() => start.Select(v => new Parameter(v.clone())).ToArray();
+        var (theirs, mine) = (Copy(), Copy());
+        using var reference = new InPlaceAdamW(Groups(theirs), 0.01, 0.9, 0.95, 1e-8, 0.1);
+        var grads = Enumerable.Range(0, 6).Select(_ => start.Select(s => randn_like(s)).ToArray()).ToArray();
+        void Step(OptimizerHelper o, Parameter[] p, Tensor[] g)
+        {
+            for (int i = 0; i < p.Length; i++) p[i].grad = g[i].clone();
+            o.step();
+            o.zero_grad();
+        }
+        for (int s = 0; s < 3; s++) Step(reference, theirs, grads[s]);
+        using var tmp = new TempDir();
+        reference.save_state_dict(tmp["adamw.bin"]);
+        using (no_grad()) for (int i = 0; i < start.Length; i++) mine[i].copy_(theirs[i]);
+        using var flat = new FlatAdamW(Groups(mine), 0.01, 0.9, 0.95, 1e-8, 0.1);
+        OptimizerStateFile.Load(flat, tmp["adamw.bin"]);
+        for (int s = 3; s < 6; s++) { Step(reference, theirs, grads[s]); Step(flat, mine, grads[s]); }
+        for (int i = 0; i < start.Length; i++) AssertClose(theirs[i], mine[i], $"parameter {i} after resuming");
+
+        using var sgd = optim.SGD(Copy(), 0.1);
+        sgd.save_state_dict(tmp["sgd.bin"]);
+        var e = Assert.Throws<SharpLmException>(() => OptimizerStateFile.Load(flat, tmp["sgd.bin"]));
+        Assert.Contains("sgd.bin", e.Message);
+    }
 }
