@@ -24,7 +24,7 @@ public sealed class PretrainThroughputBench : IBenchmark
 {
     public string Name => "throughput";
     public string Description => "tokens/s, MFU and peak RSS on the reference config " +
-        "[--bf16 --threads N --steps N --malloc-default --arena-max N --map-above-mb N --trim-each-step --loss-chunk-rows N --gc-every N --optimizer flat|inplace --sample-heap]";
+        "[--bf16 --threads N --steps N --malloc-default --arena-max N --map-above-mb N --trim-each-step --loss-chunk-rows N --gc-every N --optimizer flat|inplace --sample-heap --trim-top-mb N,PAD]";
 
     public int Run(string[] args)
     {
@@ -46,6 +46,13 @@ public sealed class PretrainThroughputBench : IBenchmark
             NativeAllocator.LimitArenas(int.Parse(arenaMax, CultureInfo.InvariantCulture)));
         if (mapAbove != "") Console.WriteLine($"malloc: blocks from {mapAbove} MB mapped and unmapped: " +
             NativeAllocator.MapAbove((long)(double.Parse(mapAbove, CultureInfo.InvariantCulture) * 1e6)));
+        string trimTop = Machine.Arg(args, "--trim-top-mb", "");
+        if (trimTop != "")
+        {
+            var mb = trimTop.Split(',').Select(v => (long)(double.Parse(v, CultureInfo.InvariantCulture) * 1e6)).ToArray();
+            Console.WriteLine($"malloc: free heap top above {trimTop.Split(',')[0]} MB given back, keeping {trimTop.Split(',')[^1]} MB: " +
+                NativeAllocator.TrimTopAbove(mb[0], mb[^1]));
+        }
         if (trimEachStep) Console.WriteLine("malloc: free pages given back after each step (malloc_trim)");
         TorchRuntime.Apply(new TorchSettings(threads, Seed: 1337, KeepFreedMemory: keepFreed));
         void Memory(string when) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
