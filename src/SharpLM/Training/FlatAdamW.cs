@@ -10,11 +10,12 @@ namespace SharpLM.Training;
 /// <summary>
 /// AdamW with the same update as <see cref="InPlaceAdamW"/> (TorchSharp's, op for op), over weights, gradients and both
 /// moments that each live in one flat fp32 buffer, every parameter, its <c>.grad</c> and its moments being views into
-/// them. Clipping is then one read pass (the norm) and at most one scale of the gradient buffer (<see cref="ClipGradNorm"/>), the update
-/// one C# pass over the four buffers split over libtorch's threads (it reads weight, gradient and moments once and writes
-/// weight and moments once: 7 passes over the parameter count, where the per-parameter ops make ~22, and ~9 ops per
-/// parameter become none), and <see cref="zero_grad"/> one fill. The buffers are allocated once, before the first step,
-/// so the gradients no longer land between the first step's activations on malloc's heap (issue 18, bench/RESULTS.md b2).
+/// them. Clipping is then one read pass for the norm and at most one scale of the gradient buffer
+/// (<see cref="ClipGradNorm"/>); the update is one C# pass over the four buffers split over libtorch's threads (weight,
+/// gradient and moments read once, weight and moments written once: 7 passes over the parameter count where the
+/// per-parameter ops make ~22, and no small op per parameter); <see cref="zero_grad"/> is one fill. The buffers are
+/// allocated once, before the first step, rather than each gradient during the first backward pass (issue 18,
+/// bench/RESULTS.md b2, fourth pass).
 /// </summary>
 /// <remarks>
 /// The model's parameters are moved into the weight buffer (libtorch's <c>set_</c>: the same tensors, now views), so the
@@ -100,7 +101,7 @@ public sealed class FlatAdamW : AdamW
         return total;
     }
 
-    /// <summary>Σ g² over the gradient buffer in one read pass: float sums per block of vectors, double across blocks and parts.</summary>
+    /// <summary>Σ g² over the gradient buffer in one read pass: float sums per block, double across blocks and parts.</summary>
     unsafe double SumOfSquares()
     {
         nint gs = SmallBatchLinear.Address(_grads);
