@@ -16,7 +16,8 @@ namespace SharpLM.Bench;
 public sealed class OptimizerStepBench : IBenchmark
 {
     public string Name => "optimizer";
-    public string Description => "clip + AdamW + zero_grad on the reference model: InPlaceAdamW vs FlatAdamW [--threads N --rounds N]";
+    public string Description =>
+        "clip + AdamW + zero_grad on the reference model: InPlaceAdamW vs FlatAdamW [--threads N --rounds N]";
 
     /// <summary>InPlaceAdamW with the factory's two groups, as before FlatAdamW.</summary>
     public static AdamW InPlace(nn.Module model, double lr)
@@ -52,7 +53,7 @@ public sealed class OptimizerStepBench : IBenchmark
             for (int i = 0; i < 10; i++)
             {
                 using (no_grad())
-                    foreach (var p in ps)                        // written into the gradients in place: ~7 global norm, clipped
+                    foreach (var p in ps)          // written into the gradients in place: global norm ~7, clipped
                     {
                         using var noise = randn_like(p).mul_(0.01);
                         using var g = p.grad;
@@ -80,7 +81,8 @@ public sealed class OptimizerStepBench : IBenchmark
                 $"InPlaceAdamW {a.Clip:F2} + {a.Step:F2} + {a.Zero:F2} = {a.Clip + a.Step + a.Zero:F1} ms, " +
                 $"FlatAdamW {b.Clip:F2} + {b.Step:F2} + {b.Zero:F2} = {b.Clip + b.Step + b.Zero:F1} ms"));
         }
-        Console.WriteLine($"{config.ParameterCount:N0} parameters, {threads} thread(s); load average after: {Machine.LoadAverage()}");
+        Console.WriteLine(
+            $"{config.ParameterCount:N0} parameters, {threads} thread(s); load average after: {Machine.LoadAverage()}");
         return 0;
     }
 }

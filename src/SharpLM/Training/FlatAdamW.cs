@@ -101,7 +101,7 @@ public sealed class FlatAdamW : AdamW
         return total;
     }
 
-    /// <summary>Σ g² over the gradient buffer in one read pass: float sums per block, double across blocks and parts.</summary>
+    /// <summary>Σ g² over the gradient buffer in one read pass (float sums per block, double across blocks).</summary>
     unsafe double SumOfSquares()
     {
         nint gs = SmallBatchLinear.Address(_grads);
@@ -154,7 +154,7 @@ public sealed class FlatAdamW : AdamW
         return null!;
     }
 
-    /// <summary>One pass of the AdamW update over elements [from, to) at bias-correction step <paramref name="step"/>.</summary>
+    /// <summary>The AdamW update of elements [from, to) at bias-correction step <paramref name="step"/>.</summary>
     unsafe void Update(long from, long to, long step, AdamW.Options o)
     {
         double beta1 = o.beta1!.Value, beta2 = o.beta2!.Value, lr = o.LearningRate!.Value, decay = o.weight_decay!.Value;
@@ -167,7 +167,8 @@ public sealed class FlatAdamW : AdamW
             StepSize = (float)(-lr / (1 - Math.Pow(beta1, step))),
         };
         float* p = (float*)SmallBatchLinear.Address(_weights) + from, g = (float*)SmallBatchLinear.Address(_grads) + from;
-        float* m = (float*)SmallBatchLinear.Address(_expAvg) + from, v = (float*)SmallBatchLinear.Address(_expAvgSq) + from;
+        float* m = (float*)SmallBatchLinear.Address(_expAvg) + from;
+        float* v = (float*)SmallBatchLinear.Address(_expAvgSq) + from;
         long n = to - from, w = Vector<float>.Count, blocks = n / w;
         nint ps = (nint)p, gs = (nint)g, ms = (nint)m, vs = (nint)v;
         FusedAutograd.Split(blocks, (_, a, b) =>
