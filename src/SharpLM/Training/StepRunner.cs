@@ -94,6 +94,9 @@ public sealed class StepRunner : IDisposable
             if (double.IsFinite(lossSum) && double.IsFinite(gradNorm)) _optimizer.step();
             _optimizer.zero_grad();
         }
+        // The gradients the last fused backward returned would otherwise live until the next step's first fused function,
+        // a block sitting between that step's activations.
+        Model.FusedAutograd.ReleaseReturned();
         if (++_stepsTaken % _gcEvery == 0) GC.Collect();
         return new StepResult(lossSum / microBatches, gradNorm, lr);
     }
