@@ -24,7 +24,7 @@ public sealed class PretrainThroughputBench : IBenchmark
 {
     public string Name => "throughput";
     public string Description => "tokens/s, MFU and peak RSS on the reference config " +
-        "[--bf16 --threads N --steps N --malloc-default --arena-max N --map-above-mb N --trim-each-step --loss-chunk-rows N --gc-every N]";
+        "[--bf16 --threads N --steps N --malloc-default --arena-max N --map-above-mb N --trim-each-step --loss-chunk-rows N --gc-every N --optimizer flat|inplace --sample-heap --trim-top-mb N,PAD]";
 
     public int Run(string[] args)
     {
@@ -46,6 +46,13 @@ public sealed class PretrainThroughputBench : IBenchmark
             NativeAllocator.LimitArenas(int.Parse(arenaMax, CultureInfo.InvariantCulture)));
         if (mapAbove != "") Console.WriteLine($"malloc: blocks from {mapAbove} MB mapped and unmapped: " +
             NativeAllocator.MapAbove((long)(double.Parse(mapAbove, CultureInfo.InvariantCulture) * 1e6)));
+        string trimTop = Machine.Arg(args, "--trim-top-mb", "");
+        if (trimTop != "")
+        {
+            var mb = trimTop.Split(',').Select(v => (long)(double.Parse(v, CultureInfo.InvariantCulture) * 1e6)).ToArray();
+            Console.WriteLine($"malloc: free heap top above {trimTop.Split(',')[0]} MB given back, keeping {trimTop.Split(',')[^1]} MB: " +
+                NativeAllocator.TrimTopAbove(mb[0], mb[^1]));
+        }
         if (trimEachStep) Console.WriteLine("malloc: free pages given back after each step (malloc_trim)");
         TorchRuntime.Apply(new TorchSettings(threads, Seed: 1337, KeepFreedMemory: keepFreed));
         void Memory(string when) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -62,7 +69,10 @@ public sealed class PretrainThroughputBench : IBenchmark
         manual_seed(1337);
         var config = new GptConfig(VocabSize: 4096, ContextLength: T, Depth: 4, Width: 256, Heads: 4, KvHeads: 4);
         using var model = new Gpt(config) { ComputeType = bf16 ? ScalarType.BFloat16 : ScalarType.Float32 };
-        using var adamw = OptimizerFactory.AdamW(model, new AdamWSettings(Lr: 3e-3));
+        // --optimizer inplace: the per-parameter InPlaceAdamW (and clip_grad_norm_) that FlatAdamW replaced, for comparison.
+        bool inPlace = Machine.Arg(args, "--optimizer", "flat") == "inplace";
+        using var adamw = inPlace ? OptimizerStepBench.InPlace(model, 3e-3) : OptimizerFactory.AdamW(model, new AdamWSettings(Lr: 3e-3));
+        Console.WriteLine($"optimizer: {adamw.GetType().Name}");
         int gcEvery = int.Parse(Machine.Arg(args, "--gc-every", "1"), CultureInfo.InvariantCulture);
         var runner = new StepRunner(model, adamw, new LrSchedule(3e-3, 3e-4, 5, warmupSteps + steps), gcEvery: gcEvery);
         Memory($"with the data and the model ({config.ParameterCount * 4 / 1e6:F0} MB of fp32 weights)");
@@ -88,6 +98,9 @@ public sealed class PretrainThroughputBench : IBenchmark
         Memory("after step 1 (adds gradients and AdamW state)");
         for (int s = 1; s < warmupSteps; s++) Step(s);
         Memory($"after step {warmupSteps}");
+        // --sample-heap: malloc's memory in use and held, sampled every millisecond through the timed steps, so the peak in
+        // use (not only at the end of a forward pass) can be told from the free memory malloc keeps (it perturbs the timing).
+        using var sampler = args.Contains("--sample-heap") ? new HeapSampler() : null;
         var clock = Stopwatch.StartNew();
         var losses = new List<double>();
         double fastestStep = double.MaxValue;
@@ -101,6 +114,7 @@ public sealed class PretrainThroughputBench : IBenchmark
         double timedPeak = Machine.PeakRssMb();
         stepping = false;
         Memory($"after step {warmupSteps + steps}");
+        if (sampler is not null) Console.WriteLine($"  malloc over the timed steps: {sampler.Stop()}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  RSS: {startRss:F0} MB before the first step (peak {startPeak:F0} so far: runtime, libtorch, matmul peak, data), " +
             $"peak {firstStepPeak:F0} MB after the first step, {timedPeak:F0} MB after the timed steps"));
@@ -156,4 +170,40 @@ public sealed class PretrainThroughputBench : IBenchmark
             if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
         }
     }
+}
+
+/// <summary>Samples <see cref="NativeAllocator.Heap"/> every millisecond on its own thread until stopped.</summary>
+sealed class HeapSampler : IDisposable
+{
+    readonly Thread _thread;
+    volatile bool _stop;
+    long _maxInUse, _maxHeld, _samples;
+
+    public HeapSampler()
+    {
+        _thread = new Thread(() =>
+        {
+            while (!_stop)
+            {
+                if (NativeAllocator.Heap() is { } h)
+                {
+                    _maxInUse = Math.Max(_maxInUse, h.InUse);
+                    _maxHeld = Math.Max(_maxHeld, h.Held);
+                    _samples++;
+                }
+                Thread.Sleep(1);
+            }
+        }) { IsBackground = true };
+        _thread.Start();
+    }
+
+    public string Stop()
+    {
+        _stop = true;
+        _thread.Join();
+        return string.Create(CultureInfo.InvariantCulture,
+            $"largest in use {_maxInUse / 1e6:F0} MB, largest held {_maxHeld / 1e6:F0} MB ({_samples:N0} samples)");
+    }
+
+    public void Dispose() => _stop = true;
 }

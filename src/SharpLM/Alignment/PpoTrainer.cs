@@ -34,7 +34,7 @@ public sealed class PpoTrainer(IProgress<ProgressUpdate>? progress = null, Actio
         using var session = RlSession.Open(o, Stage, setup.Policy, setup.Policy, setup.Tokenizer, dir =>
         {
             critic.Load(dir);
-            criticOptimizer.load_state_dict(Path.Combine(dir, Critic.OptimizerFile));
+            Training.OptimizerStateFile.Load(criticOptimizer, Path.Combine(dir, Critic.OptimizerFile));
             kl.Load(dir);
             normalizer.Load(dir);
         }, log, setup.Precision, world);

@@ -13,7 +13,7 @@ namespace SharpLM.Core;
 /// </remarks>
 public static class NativeAllocator
 {
-    const int M_TRIM_THRESHOLD = -1, M_MMAP_THRESHOLD = -3, M_MMAP_MAX = -4, M_ARENA_MAX = -8;
+    const int M_TRIM_THRESHOLD = -1, M_TOP_PAD = -2, M_MMAP_THRESHOLD = -3, M_MMAP_MAX = -4, M_ARENA_MAX = -8;
 
     static bool _kept;
 
@@ -34,6 +34,14 @@ public static class NativeAllocator
 
     /// <summary>At most <paramref name="count"/> malloc arenas (glibc's default is 8 per core); false where refused.</summary>
     public static bool LimitArenas(int count) => Try(() => MallOpt(M_ARENA_MAX, count) == 1);
+
+    /// <summary>
+    /// Gives the free top of the heap back to the system once it exceeds <paramref name="thresholdBytes"/>, keeping
+    /// <paramref name="padBytes"/> of it (undoes the never-trim part of <see cref="KeepFreedMemory"/>); false where refused.
+    /// </summary>
+    public static bool TrimTopAbove(long thresholdBytes, long padBytes) => Try(() =>
+        MallOpt(M_TRIM_THRESHOLD, (int)Math.Min(thresholdBytes, int.MaxValue)) == 1
+        & MallOpt(M_TOP_PAD, (int)Math.Min(padBytes, int.MaxValue)) == 1);
 
     /// <summary>
     /// Serves blocks of at least <paramref name="bytes"/> with their own mapping again, returned to the system when freed

@@ -75,7 +75,7 @@ public sealed class CheckpointManager(RunFolder run, string stage, int keepLast 
         if (!File.Exists(optimizerPath)) throw new SharpLmException($"{optimizerPath}: file not found — {dir} is not a resumable checkpoint");
         var state = TrainerState.Load(dir);
         model.load_safetensors(Path.Combine(dir, Checkpoint.WeightsFile), strict: true);
-        optimizer.load_state_dict(optimizerPath);
+        OptimizerStateFile.Load(optimizer, optimizerPath);
         state.RestoreTorchRng();
         return state;
     }

@@ -13,7 +13,8 @@ public sealed record AdamWSettings(
 
 /// <summary>
 /// Builds AdamW with decoupled weight decay on matmul weights only: norms, biases and embeddings (anything 1-D, or named
-/// "embed"/"norm") go in a second group with no decay, as in nanoGPT and nanochat.
+/// "embed"/"norm") go in a second group with no decay, as in nanoGPT and nanochat. fp32 CPU parameters get
+/// <see cref="FlatAdamW"/> (one buffer each for weights, gradients and moments), others <see cref="InPlaceAdamW"/>.
 /// </summary>
 public static class OptimizerFactory
 {
@@ -34,6 +35,8 @@ public static class OptimizerFactory
             new AdamW.ParamGroup(trainable.Where(np => !Decays(np.name, np.parameter)).Select(np => np.parameter),
                 new AdamW.Options { weight_decay = 0.0 }),
         };
-        return new InPlaceAdamW(groups, settings.Lr, settings.Beta1, settings.Beta2, settings.Eps, settings.WeightDecay);
+        return FlatAdamW.Supports(groups)
+            ? new FlatAdamW(groups, settings.Lr, settings.Beta1, settings.Beta2, settings.Eps, settings.WeightDecay)
+            : new InPlaceAdamW(groups, settings.Lr, settings.Beta1, settings.Beta2, settings.Eps, settings.WeightDecay);
     }
 }

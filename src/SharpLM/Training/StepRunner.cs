@@ -32,6 +32,7 @@ public sealed class StepRunner : IDisposable
     readonly int _gcEvery;
     readonly World _world;
     readonly GradientBuckets? _buckets;
+    readonly FlatAdamW? _flat;
     long _stepsTaken;
 
     /// <param name="model">The module whose trainable parameters get clipped.</param>
@@ -52,6 +53,8 @@ public sealed class StepRunner : IDisposable
         _gcEvery = Math.Max(1, gcEvery);
         _world = world ?? World.Single;
         if (_world.IsDistributed) _buckets = new GradientBuckets(_parameters, _world);
+        // A flat optimizer over exactly these parameters clips with one norm over its gradient buffer.
+        _flat = optimizer is FlatAdamW flat && flat.Holds(_parameters.ToList()) ? flat : null;
     }
 
     /// <summary>
@@ -86,10 +89,14 @@ public sealed class StepRunner : IDisposable
                 lossSum = _world.Sum(lossSum);
                 LastReduceSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
             }
-            gradNorm = nn.utils.clip_grad_norm_(_parameters, _gradClip > 0 ? _gradClip : double.PositiveInfinity);
+            double maxNorm = _gradClip > 0 ? _gradClip : double.PositiveInfinity;
+            gradNorm = _flat?.ClipGradNorm(maxNorm) ?? nn.utils.clip_grad_norm_(_parameters, maxNorm);
             if (double.IsFinite(lossSum) && double.IsFinite(gradNorm)) _optimizer.step();
             _optimizer.zero_grad();
         }
+        // The gradients the last fused backward returned would otherwise live until the next step's first fused function,
+        // a block sitting between that step's activations.
+        Model.FusedAutograd.ReleaseReturned();
         if (++_stepsTaken % _gcEvery == 0) GC.Collect();
         return new StepResult(lossSum / microBatches, gradNorm, lr);
     }
