@@ -282,8 +282,8 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
     }
 
     /// <summary>
-    /// Trained phrasings each extra unknown land is asked in by GRPO: with the default 42 lands, 84 prompts per language, as
-    /// many as the world's own RL unknown lands give, so unknown prompts (168) match fact prompts (120 RL + 46 SFT).
+    /// Trained phrasings each extra unknown land is asked in by GRPO: 42 lands give 84 prompts per language, as many as the
+    /// world's own RL unknown lands, so unknown prompts (168) match fact prompts (120 RL + 46 SFT in one phrasing).
     /// </summary>
     public const int ExtraUnknownPhrasings = 2;
 

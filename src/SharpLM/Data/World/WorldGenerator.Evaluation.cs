@@ -49,9 +49,7 @@ public sealed partial class WorldGenerator
         foreach (var language in _languages)
         {
             var trained = Split.TrainPhrasings[language];
-            for (int f = 0; f < Split.RlFacts.Count; f++)
-                items.AddRange(Enumerable.Range(0, Math.Min(RlFactPhrasings, trained.Count)).Select(k => (f + k) % trained.Count)
-                    .Select(i => FactItem(EvalKind.RlFact, Split.RlFacts[f], language, i, trained[i])));
+            items.AddRange(InTrainedPhrasings(Split.RlFacts, EvalKind.RlFact, language, RlFactPhrasings));
             for (int u = 0; u < Split.RlUnknown.Count; u++)
                 for (int k = 0; k < Math.Min(RlUnknownPhrasings, trained.Count); k++)
                     items.Add(UnknownItem(Split.RlUnknown[u], language, k, trained[(u + 2 * k) % trained.Count]));
@@ -76,15 +74,16 @@ public sealed partial class WorldGenerator
     public IReadOnlyList<EvalItem> SftFactPrompts(int phrasings)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(phrasings);
-        var items = new List<EvalItem>();
-        foreach (var language in _languages)
-        {
-            var trained = Split.TrainPhrasings[language];
-            for (int f = 0; f < Split.SftFacts.Count; f++)
-                items.AddRange(Enumerable.Range(0, Math.Min(phrasings, trained.Count)).Select(k => (f + k) % trained.Count)
-                    .Select(i => FactItem(EvalKind.SftFact, Split.SftFacts[f], language, i, trained[i])));
-        }
-        return items;
+        return [.. _languages.SelectMany(language => InTrainedPhrasings(Split.SftFacts, EvalKind.SftFact, language, phrasings))];
+    }
+
+    /// <summary>Each of <paramref name="facts"/> asked in <paramref name="phrasings"/> trained phrasings (a rotating choice, from the fact's index on).</summary>
+    IEnumerable<EvalItem> InTrainedPhrasings(IReadOnlyList<CapitalFact> facts, EvalKind kind, string language, int phrasings)
+    {
+        var trained = Split.TrainPhrasings[language];
+        for (int f = 0; f < facts.Count; f++)
+            foreach (var i in Enumerable.Range(0, Math.Min(phrasings, trained.Count)).Select(k => (f + k) % trained.Count))
+                yield return FactItem(kind, facts[f], language, i, trained[i]);
     }
 
     /// <summary>
@@ -97,6 +96,7 @@ public sealed partial class WorldGenerator
     public IReadOnlyList<EvalItem> ExtraUnknownPrompts(int lands, int phrasings, IEnumerable<string> worldTexts)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(phrasings);
+        if (lands == 0) return [];
         var scanned = new Evaluation.WorldScoring.ScannedText(string.Join("\n", worldTexts));
         IReadOnlyList<Name> names = [];
         for (int n = lands; names.Count < lands; n *= 2)
