@@ -8,7 +8,8 @@ namespace SharpLM.Alignment;
 /// GRPO (Shao et al. 2024): each iteration samples <see cref="RlOptions.Group"/> answers to each of
 /// <see cref="RlOptions.Rollouts"/> prompts in one batched generation call, scores them with any reward function, and uses
 /// each answer's reward normalised within its group (<see cref="GroupAdvantages"/>) as the advantage of all its tokens — no
-/// value model. Loss: the clipped surrogate plus β·k3 KL to the frozen reference, averaged over answer tokens.
+/// value model; optionally mixed with each answer's reward against its prompt kind's running mean (<see cref="KindBaseline"/>).
+/// Loss: the clipped surrogate plus β·k3 KL to the frozen reference, averaged over answer tokens.
 /// </summary>
 /// <param name="world">The ranks training together (see <see cref="RlSession"/>); null: this process alone.</param>
 public sealed class GrpoTrainer(IProgress<ProgressUpdate>? progress = null, Action<string>? log = null, Distributed.World? world = null)
@@ -21,11 +22,13 @@ public sealed class GrpoTrainer(IProgress<ProgressUpdate>? progress = null, Acti
         using var session = RlSession.Open(o, Stage, setup.Policy, setup.Policy, setup.Tokenizer, _ => { }, log, setup.Precision, world);
         log?.Invoke($"grpo: {setup.Prompts.Count} prompts, reward {setup.Reward.Name}, {o.Rollouts} prompts × {o.Group} answers × {o.Steps} iterations, β {o.KlCoef.ToString(CultureInfo.InvariantCulture)}");
         log?.Invoke($"grpo: {setup.PromptFitLine}");
+        if (o.KindBaseline > 0) log?.Invoke($"grpo: {o.KindBaseline.ToString(CultureInfo.InvariantCulture)} of each advantage against its kind's running mean reward");
+        var baseline = new KindBaseline(); // restarts on resume: the first iteration's kind means stand in
         return session.Loop(setup, step => setup.PromptsFor(o, step).SelectMany(p => Enumerable.Repeat(p, o.Group)).ToList(),
-            (rollouts, step) => Update(setup, rollouts, o, step, session), setup.Template.Save, progress);
+            (rollouts, step) => Update(setup, rollouts, o, step, session, baseline), setup.Template.Save, progress);
     }
 
-    static RlStep Update(PolicySetup setup, RolloutBatch rollouts, RlOptions o, long step, RlSession session)
+    static RlStep Update(PolicySetup setup, RolloutBatch rollouts, RlOptions o, long step, RlSession session, KindBaseline baseline)
     {
         using var scope = NewDisposeScope();
         using var batch = SequenceBatch.Build(rollouts.Rows, setup.Device);
@@ -36,7 +39,10 @@ public sealed class GrpoTrainer(IProgress<ProgressUpdate>? progress = null, Acti
             (oldLogp, entropy) = batch.TokenLogProbsAndEntropy(setup.Policy.forward(batch.Ids), o.Temperature); // (B, T−1) each
             refLogp = batch.TokenLogProbs(setup.Reference.forward(batch.Ids), o.Temperature);                   // (B, T−1)
         }
-        var advantages = tensor(GroupAdvantages.Normalize(rollouts.Scores, o.Group), device: setup.Device).unsqueeze(1) * mask; // (B, T−1)
+        var perAnswer = o.KindBaseline > 0
+            ? baseline.Advantages(rollouts.Scores, o.Group, setup.KindLanguagesOf(rollouts.Prompts), o.KindBaseline)
+            : GroupAdvantages.Normalize(rollouts.Scores, o.Group);
+        var advantages = tensor(perAnswer, device: setup.Device).unsqueeze(1) * mask; // (B, T−1)
         double clipSum = 0, lossSum = 0;
         int updates = session.Updates(step, rollouts.Rows.Count, rows =>
         {

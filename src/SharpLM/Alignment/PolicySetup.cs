@@ -15,7 +15,7 @@ namespace SharpLM.Alignment;
 public sealed class PolicySetup : IDisposable
 {
     PolicySetup(LoadedModel policy, LoadedModel reference, ChatTemplate template, IReadOnlyList<PromptRecord> prompts, IRewardFunction reward, Device device,
-        IReadOnlyDictionary<string, string>? kinds)
+        IReadOnlyDictionary<string, (string Kind, string Language)>? kinds)
     {
         _kinds = kinds;
         Loaded = policy;
@@ -28,11 +28,15 @@ public sealed class PolicySetup : IDisposable
     }
 
     readonly LoadedModel _reference;
-    readonly IReadOnlyDictionary<string, string>? _kinds;
+    readonly IReadOnlyDictionary<string, (string Kind, string Language)>? _kinds;
 
     /// <summary>Each prompt's kind (from <see cref="RlOptions.PromptKinds"/> or a world reward), null where unknown.</summary>
     public IReadOnlyList<string?> KindsOf(IReadOnlyList<PromptRecord> prompts) =>
-        [.. prompts.Select(p => _kinds is not null && _kinds.TryGetValue(p.Prompt[^1].Content, out var k) ? k : null)];
+        [.. prompts.Select(p => _kinds is not null && _kinds.TryGetValue(p.Prompt[^1].Content, out var k) ? k.Kind : null)];
+
+    /// <summary>Each prompt's kind and language, e.g. "fact:en" (what <see cref="KindBaseline"/> keeps a mean of), null where unknown.</summary>
+    public IReadOnlyList<string?> KindLanguagesOf(IReadOnlyList<PromptRecord> prompts) =>
+        [.. prompts.Select(p => _kinds is not null && _kinds.TryGetValue(p.Prompt[^1].Content, out var k) ? $"{k.Kind}:{k.Language}" : null)];
 
     public LoadedModel Loaded { get; }
     public Gpt Policy => Loaded.Model;
@@ -66,7 +70,7 @@ public sealed class PolicySetup : IDisposable
             latest is null ? null : TrainerState.Load(latest), policy.Config, o.Rollouts * policy.Config.ContextLength, o.Threads));
         policy.Model.ComputeType = reference.Model.ComputeType = precision.Type;
         var items = o.PromptKinds is { } path ? Data.World.WorldExport.ReadItems(path) : (reward as WorldCheckerReward)?.Items;
-        var kinds = items?.GroupBy(i => i.Prompt).ToDictionary(g => g.Key, g => KindGroup(g.First().Kind));
+        var kinds = items?.GroupBy(i => i.Prompt).ToDictionary(g => g.Key, g => (KindGroup(g.First().Kind), g.First().Language));
         return new PolicySetup(policy, reference, template, prompts, reward, device, kinds) { Precision = precision, PromptFitLine = fit };
     }
 

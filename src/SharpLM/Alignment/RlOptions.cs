@@ -8,6 +8,9 @@ namespace SharpLM.Alignment;
 /// <param name="Steps">RL iterations: each collects rollouts, then runs <paramref name="Epochs"/> passes of updates over them.</param>
 /// <param name="Rollouts">Prompts per iteration (GRPO samples <paramref name="Group"/> answers for each).</param>
 /// <param name="Group">GRPO only: answers per prompt, compared with each other.</param>
+/// <param name="KindBaseline">GRPO only: share of each advantage taken from the answer's reward minus its prompt kind's
+/// running mean (<see cref="Alignment.KindBaseline"/>) instead of the group-normalised reward; 0: plain GRPO. Needs kinds
+/// (a world reward or <paramref name="PromptKinds"/>); rows of no known kind keep the group advantage.</param>
 /// <param name="KlCoef">β of the KL penalty to the reference (PPO: per-token reward −β·(log π − log π_ref); GRPO: β·k3 in the loss).</param>
 /// <param name="TargetKl">PPO only: when set, β adapts so the sequence KL approaches this many nats (see <see cref="KlController"/>).</param>
 /// <param name="KlHorizon">PPO only: rollouts over which the adaptive β moves by at most 20%.</param>
@@ -33,6 +36,7 @@ public sealed record RlOptions(
     int Steps = 100,
     int Rollouts = 8,
     int Group = 4,
+    double KindBaseline = 0,
     double KlCoef = 0.05,
     double? TargetKl = null,
     double KlHorizon = 10000,
@@ -71,6 +75,7 @@ public sealed record RlOptions(
         Core.SharpLmException.Require(Steps > 0, "--steps", $"must be positive (got {Steps})");
         Core.SharpLmException.Require(Rollouts > 0, "--rollouts", $"must be positive (got {Rollouts})");
         Core.SharpLmException.Require(Group >= 2, "--group", $"must be at least 2 (got {Group}): GRPO compares answers to the same prompt");
+        Core.SharpLmException.Require(KindBaseline is >= 0 and <= 1, "--kind-baseline", $"must be between 0 and 1 (got {KindBaseline.ToString(System.Globalization.CultureInfo.InvariantCulture)})");
         Core.SharpLmException.NonNegative(KlCoef, "--kl-coef");
         if (TargetKl is { } targetKl) Core.SharpLmException.Positive(targetKl, "--target-kl");
         Core.SharpLmException.Positive(KlHorizon, "--kl-horizon");

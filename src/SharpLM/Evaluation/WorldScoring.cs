@@ -80,7 +80,7 @@ public static class WorldScoring
 
     /// <summary>Questions about a fact of the world (capital questions and completions), as opposed to requests and unknown lands.</summary>
     public static bool IsFact(EvalKind kind) => kind is EvalKind.HeldOutFact or EvalKind.HeldOutFactHeldOutPhrasing or EvalKind.Completion
-        or EvalKind.RlFact or EvalKind.RlFactHeldOutPhrasing;
+        or EvalKind.RlFact or EvalKind.RlFactHeldOutPhrasing or EvalKind.SftFact;
 
     static readonly string[] DontKnowMarkers = ["不知道", "没听说过", "i don't know", "i do not know", "i have never heard of", "i've never heard of", "not a place i"];
 
@@ -95,13 +95,22 @@ public static class WorldScoring
 
     /// <summary>Whether <paramref name="text"/> names <paramref name="name"/>: as a substring for Chinese names, as whole
     /// words for Latin ones; case, spaces and punctuation ignored.</summary>
-    public static bool Mentions(string text, string name)
+    public static bool Mentions(string text, string name) => new ScannedText(text).Mentions(name);
+
+    /// <summary>A text normalised once, to ask whether it mentions many names (a whole world's text, say).</summary>
+    public sealed class ScannedText(string text)
     {
-        var n = Normalize(name);
-        if (n.Length == 0) return false;
-        var t = Normalize(text);
-        if (HasCjk(n)) return t.Replace(" ", "").Contains(n.Replace(" ", ""), StringComparison.Ordinal);
-        return (" " + t + " ").Contains(" " + n + " ", StringComparison.Ordinal);
+        readonly string _normal = Normalize(text);
+        string? _compact;
+
+        /// <summary>As <see cref="WorldScoring.Mentions(string, string)"/>.</summary>
+        public bool Mentions(string name)
+        {
+            var n = Normalize(name);
+            if (n.Length == 0) return false;
+            if (HasCjk(n)) return (_compact ??= _normal.Replace(" ", "")).Contains(n.Replace(" ", ""), StringComparison.Ordinal);
+            return (" " + _normal + " ").Contains(" " + n + " ", StringComparison.Ordinal);
+        }
     }
 
     /// <summary>Whether the continuation begins with the name (leading spaces and punctuation skipped).</summary>

@@ -247,8 +247,11 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
         records.Add(Stage(Grpo, StageShares.Grpo, seconds =>
         {
             int rows = sizes.GrpoPrompts * sizes.GrpoGroup;
-            var result = new GrpoTrainer(overall, log).Run(new RlOptions(Dir(Sft), [rlPrompts], "world:" + worldDir, Dir(Grpo),
-                Steps: (int)Cap(RlSteps(seconds, rows, rolloutTokens)), Rollouts: sizes.GrpoPrompts, Group: sizes.GrpoGroup, KlCoef: sizes.GrpoKlCoef,
+            var prompts = GrpoPrompts(Dir(Grpo), rlPrompts, [.. generator.SftFactPrompts(sizes.GrpoSftFactPhrasings),
+                .. generator.ExtraUnknownPrompts(sizes.GrpoExtraUnknownLands, ExtraUnknownPhrasings, world.Texts())]);
+            var result = new GrpoTrainer(overall, log).Run(new RlOptions(Dir(Sft), [prompts], "world:" + prompts, Dir(Grpo),
+                Steps: (int)Cap(RlSteps(seconds, rows, rolloutTokens)), Rollouts: sizes.GrpoPrompts, Group: sizes.GrpoGroup,
+                KindBaseline: sizes.GrpoKindBaseline, KlCoef: sizes.GrpoKlCoef,
                 Lr: sizes.GrpoLr, MiniBatch: Math.Max(1, rows / 2), MaxNewTokens: rolloutTokens, CheckpointEvery: int.MaxValue, Seed: o.Seed,
                 Threads: o.Threads, TimeLimitSeconds: seconds, Precision: stagePrecision));
             return RlFigures(result);
@@ -276,6 +279,30 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
         WritePairsAtomically(Path.Combine(dir, PairsValFile), val);
         AtomicFile.WriteAllText(Path.Combine(dir, PairsSummaryFile), System.Text.Json.JsonSerializer.Serialize(summary, SummaryJson));
         log?.Invoke(Line($"pairs: {summary.Pairs} from {summary.Prompts} prompts ({summary.GoldPairs} with the world's answer as chosen) and {written.Count} written by the annotator, chosen longer in {summary.ChosenLongerShare:P0}; {train.Count} train / {val.Count} validation (split by prompt)"));
+    }
+
+    /// <summary>
+    /// Trained phrasings each extra unknown land is asked in by GRPO: 42 lands give 84 prompts per language, as many as the
+    /// world's own RL unknown lands, so unknown prompts (168) match fact prompts (120 RL + 46 SFT in one phrasing).
+    /// </summary>
+    public const int ExtraUnknownPhrasings = 2;
+
+    /// <summary>GRPO's prompt file inside grpo/ when SFT facts or extra unknown lands are added to the RL prompts.</summary>
+    public const string GrpoPromptsFile = "prompts.jsonl";
+
+    /// <summary>
+    /// GRPO's prompts: the world's RL prompts plus <paramref name="anchors"/> (SFT facts to keep answering, unknown lands),
+    /// written to <paramref name="dir"/>/prompts.jsonl for the checker to read; the RL prompts file itself when there are none.
+    /// </summary>
+    static string GrpoPrompts(string dir, string rlPrompts, IReadOnlyList<EvalItem> anchors)
+    {
+        if (anchors.Count == 0) return rlPrompts;
+        Directory.CreateDirectory(dir);
+        var path = Path.Combine(dir, GrpoPromptsFile);
+        var tmp = path + ".tmp";
+        WorldExport.WriteItems(tmp, [.. WorldExport.ReadItems(rlPrompts), .. anchors]);
+        File.Move(tmp, path, overwrite: true);
+        return path;
     }
 
     static void WritePairsAtomically(string path, IReadOnlyList<PreferencePair> pairs)

@@ -44,7 +44,10 @@ public sealed record SpeedrunOptions(
 /// experiment found to learn the small world on 2 cores (4 layers, width 192, context 128), only shrinking for budgets
 /// under a few minutes, so the stages stay meaningful rather than merely finishing. The MLP is SwiGLU with QK-norm (the
 /// Qwen3 layout) so every speedrun model exports to llama.cpp and transformers; measured against ReLU² at equal steps it
-/// learned as well and ran faster (bench/RESULTS.md, "Speedrun architecture").
+/// learned as well and ran faster (bench/RESULTS.md, "Speedrun architecture"). <paramref name="GrpoKindBaseline"/> is
+/// <see cref="Alignment.RlOptions.KindBaseline"/>; <paramref name="GrpoSftFactPhrasings"/> and
+/// <paramref name="GrpoExtraUnknownLands"/> add SFT facts and unknown lands beyond the world's to GRPO's prompts
+/// (<see cref="Data.World.WorldGenerator.SftFactPrompts"/>, <see cref="Data.World.WorldGenerator.ExtraUnknownPrompts"/>).
 /// </summary>
 public sealed record SpeedrunSizes(
     WorldOptions World,
@@ -70,6 +73,9 @@ public sealed record SpeedrunSizes(
     int GrpoPrompts,
     int GrpoGroup,
     double GrpoKlCoef,
+    double GrpoKindBaseline,
+    int GrpoSftFactPhrasings,
+    int GrpoExtraUnknownLands,
     double DpoNllCoef,
     int EvalItemsPerKind,
     int ValChars,
@@ -106,6 +112,11 @@ public sealed record SpeedrunSizes(
             GrpoPrompts: 8,
             GrpoGroup: 6,
             GrpoKlCoef: 0.1,
+            // Measured on three seeds (issue 13's fifth session) and not adopted: a per-kind baseline, the SFT facts and
+            // 42 extra unknown lands as GRPO prompts moved the answer / "I don't know" threshold, not the separation.
+            GrpoKindBaseline: 0,
+            GrpoSftFactPhrasings: 0,
+            GrpoExtraUnknownLands: 0,
             DpoNllCoef: 1.0,
             EvalItemsPerKind: small ? 40 : 160,
             ValChars: small ? 20_000 : 60_000,
@@ -138,6 +149,9 @@ public sealed record SpeedrunSizes(
         GrpoPrompts: 2,
         GrpoGroup: 2,
         GrpoKlCoef: 0.02,
+        GrpoKindBaseline: 1.0,
+        GrpoSftFactPhrasings: 1,
+        GrpoExtraUnknownLands: 3,
         DpoNllCoef: 1.0,
         EvalItemsPerKind: 2,
         ValChars: 1_000,

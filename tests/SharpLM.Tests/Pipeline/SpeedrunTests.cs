@@ -47,6 +47,13 @@ public sealed class SpeedrunTests : IDisposable
         foreach (var chart in new[] { SpeedrunReport.AccuracyChart, SpeedrunReport.RatesChart, SpeedrunReport.BpbChart, SpeedrunReport.ThroughputChart,
                      "base/loss.png", "ppo/reward.png", "ppo/kind_reward.png", "grpo/kind_length.png", "dpo/dpo.png" })
             Assert.True(new FileInfo(_tmp[Path.Combine("run", chart)]).Length > 1000, chart);
+        // GRPO practised the world's RL prompts, every SFT fact in one trained phrasing and a few extra unknown lands.
+        var grpoPrompts = WorldExport.ReadItems(_tmp[Path.Combine("run", Speedrun.Grpo, Speedrun.GrpoPromptsFile)]);
+        var sftFacts = new WorldGenerator(SpeedrunSizes.Tiny.World with { Seed = 7 }).Split.SftFacts;
+        Assert.Equal(WorldExport.ReadItems(_tmp[Path.Combine("run", Speedrun.World, WorldExport.RlPromptsJsonl)]).Count
+            + 2 * SpeedrunSizes.Tiny.GrpoSftFactPhrasings * sftFacts.Count + 2 * SpeedrunSizes.Tiny.GrpoExtraUnknownLands * Speedrun.ExtraUnknownPhrasings,
+            grpoPrompts.Count);
+        Assert.Equal(sftFacts.Select(f => f.Id).Order(), grpoPrompts.Where(i => i.Kind == EvalKind.SftFact).Select(i => i.FactId).Distinct().Order());
         // report.json: every stage × language × metric of the schema, each share with its interval, val_bpb a number.
         var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(_tmp[Path.Combine("run", SpeedrunReport.JsonFileName)]))!;
         foreach (var stage in new[] { Speedrun.Base, Speedrun.Sft, Speedrun.Ppo, Speedrun.Dpo, Speedrun.Grpo })

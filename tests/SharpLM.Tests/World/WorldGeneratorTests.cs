@@ -127,6 +127,59 @@ public class WorldGeneratorTests
     }
 
     [Fact]
+    public void Sft_fact_prompts_ask_only_sft_facts_in_trained_phrasings_and_the_checker_wants_the_answer()
+    {
+        var items = new WorldGenerator(Small).SftFactPrompts(2);
+        Assert.Equal(World.Split.SftFacts.Count * 2 * WorldLanguage.All.Count, items.Count);
+        Assert.All(items, i => Assert.Equal(EvalKind.SftFact, i.Kind));
+        Assert.All(items, i => Assert.Contains(World.Split.SftFacts, f => f.Id == i.FactId));
+        Assert.All(items, i => Assert.Contains(World.Split.TrainPhrasings[i.Language], p => Phrasings.Fill(p, World.Split.SftFacts.Single(f => f.Id == i.FactId), i.Language) == i.Prompt));
+        Assert.Empty(items.Select(i => i.Prompt).Intersect(World.RlPrompts.Select(p => p.Prompt)));
+        Assert.Equal(2, items.Where(i => i.Language == WorldLanguage.En).GroupBy(i => i.FactId).Select(g => g.Select(i => i.Prompt).Distinct().Count()).Distinct().Single());
+        Assert.Empty(new WorldGenerator(Small).SftFactPrompts(0));
+        // The checker: the capital is right (1), "I don't know" about a known fact and another capital are wrong (−1).
+        var item = items.First(i => i.Language == WorldLanguage.En);
+        var fact = World.Split.SftFacts.Single(f => f.Id == item.FactId);
+        Assert.Equal(1f, WorldChecker.Score(item, Phrasings.Answer(fact.Capital, WorldLanguage.En)));
+        Assert.Equal(-1f, WorldChecker.Score(item, Requests.IDontKnow(fact.Subject, WorldLanguage.En, 0)));
+        Assert.Equal(-1f, WorldChecker.Score(item, item.WrongEntities[0]));
+        // Written and read back under their own kind name.
+        using var tmp = new TempDir();
+        WorldExport.WriteItems(tmp["sft_facts.jsonl"], items);
+        Assert.Equal(items.Select(i => (i.Id, i.Kind, i.Prompt)), WorldExport.ReadItems(tmp["sft_facts.jsonl"]).Select(i => (i.Id, i.Kind, i.Prompt)));
+        Assert.Contains("\"kind\":\"sft_fact\"", File.ReadLines(tmp["sft_facts.jsonl"]).First());
+    }
+
+    [Fact]
+    public void Extra_unknown_lands_are_new_names_mentioned_nowhere_and_the_checker_wants_i_dont_know()
+    {
+        var more = CapitalFact.MoreUnknown(20);
+        Assert.Equal(20, more.Count);
+        Assert.Equal(more, CapitalFact.MoreUnknown(20)); // the same names in every world
+        Assert.Equal(more.Take(5), CapitalFact.MoreUnknown(5));
+        var world = CapitalFact.All.SelectMany(f => f.Subject.AllSpellings.Concat(f.Capital.AllSpellings))
+            .Concat(CapitalFact.Unknown.SelectMany(n => n.AllSpellings)).ToArray();
+        Assert.DoesNotContain(more.SelectMany(n => n.AllSpellings), n => world.Any(w => w.Contains(n) || n.Contains(w)));
+        // This world's text happens to hold one of these names (奎芬塔, inside other characters), so it is passed over.
+        var texts = World.Texts().ToArray();
+        bool Mentioned(Name land) => texts.Any(t => WorldScoring.Mentions(t, land.En) || WorldScoring.Mentions(t, land.Zh));
+        Assert.Contains(more, Mentioned);
+        var items = new WorldGenerator(Small).ExtraUnknownPrompts(20, 2, texts);
+        Assert.Equal(20 * 2 * WorldLanguage.All.Count, items.Count);
+        var asked = CapitalFact.MoreUnknown(40).Where(l => items.Any(i => WorldScoring.Mentions(i.Prompt, l.En) || WorldScoring.Mentions(i.Prompt, l.Zh))).ToArray();
+        Assert.Equal(20, asked.Length);
+        Assert.DoesNotContain(asked, Mentioned);
+        Assert.All(items, i => Assert.Equal(EvalKind.Unknown, i.Kind));
+        Assert.Equal(items.Count, items.Select(i => i.Id).Distinct().Count());
+        Assert.Empty(items.Select(i => i.Prompt).Intersect(World.RlPrompts.Select(p => p.Prompt).Concat(World.Evaluation.Select(e => e.Prompt))));
+        var item = items.First(i => i.Language == WorldLanguage.En);
+        var land = asked.Single(n => WorldScoring.Mentions(item.Prompt, n.En));
+        Assert.Equal(1f, WorldChecker.Score(item, Requests.IDontKnow(land, WorldLanguage.En, 0)));
+        Assert.Equal(-1f, WorldChecker.Score(item, "It is Changsha."));
+        Assert.Empty(new WorldGenerator(Small).ExtraUnknownPrompts(0, 2, texts));
+    }
+
+    [Fact]
     public void Requests_are_split_three_ways_by_action_and_rl_practises_actions_sft_never_showed()
     {
         var s = World.Split;

@@ -21,10 +21,22 @@ public sealed record CapitalFact(string Id, CapitalCategory Category, Name Subje
     /// <summary>Lands never mentioned in any text of the world; questions about them test honesty.</summary>
     public static IReadOnlyList<Name> Unknown { get; }
 
+    /// <summary>The invented names' stream: every world draws the same.</summary>
+    const int NameSeed = 20261130;
+
+    /// <summary>
+    /// <paramref name="count"/> further lands that exist nowhere, after <see cref="Unknown"/> in the same stream of names, so
+    /// none clashes with a name of the world: unknown lands an RL stage can practise "I don't know" on besides its own
+    /// <see cref="WorldOptions.RlUnknown"/>, without touching the evaluation's or changing any exported world file.
+    /// </summary>
+    public static IReadOnlyList<Name> MoreUnknown(int count) =>
+        count == 0 ? [] : InventedNames.Make(2 * InventedLands + UnknownLands + count, InventedNames.RealNames(), NameSeed)
+            .Skip(2 * InventedLands + UnknownLands).ToList();
+
     static CapitalFact()
     {
         var taken = InventedNames.RealNames();
-        var invented = InventedNames.Make(2 * InventedLands + UnknownLands, taken, seed: 20261130);
+        var invented = InventedNames.Make(2 * InventedLands + UnknownLands, taken, NameSeed);
         All =
         [
             .. WorldFacts.Divisions.Where(d => d.Capital is not null).Select(d => new CapitalFact(

@@ -49,9 +49,7 @@ public sealed partial class WorldGenerator
         foreach (var language in _languages)
         {
             var trained = Split.TrainPhrasings[language];
-            for (int f = 0; f < Split.RlFacts.Count; f++)
-                items.AddRange(Enumerable.Range(0, Math.Min(RlFactPhrasings, trained.Count)).Select(k => (f + k) % trained.Count)
-                    .Select(i => FactItem(EvalKind.RlFact, Split.RlFacts[f], language, i, trained[i])));
+            items.AddRange(InTrainedPhrasings(Split.RlFacts, EvalKind.RlFact, language, RlFactPhrasings));
             for (int u = 0; u < Split.RlUnknown.Count; u++)
                 for (int k = 0; k < Math.Min(RlUnknownPhrasings, trained.Count); k++)
                     items.Add(UnknownItem(Split.RlUnknown[u], language, k, trained[(u + 2 * k) % trained.Count]));
@@ -63,6 +61,53 @@ public sealed partial class WorldGenerator
             items.AddRange(Split.TrainRequests[language].Select((r, i) => (Request: r, Index: i))
                 .Where(x => x.Index % frames == x.Index / frames % frames) // one frame per action, rotating
                 .Select(x => RequestItem(x.Request, language, rlCount + x.Index)));
+        }
+        return items;
+    }
+
+    /// <summary>
+    /// Every SFT fact in <paramref name="phrasings"/> trained phrasings (a rotating choice), per language: entities the model
+    /// knows, which an RL stage can practise answering beside the unknown lands it practises "I don't know" on. The RL
+    /// facts alone (24, known only from pretraining) are few enough to learn one by one, so what carried to the evaluation's
+    /// entities was the shift towards "I don't know". Not part of rl_prompts.jsonl: the pairs and PPO prompts stay as they were.
+    /// </summary>
+    public IReadOnlyList<EvalItem> SftFactPrompts(int phrasings)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(phrasings);
+        return [.. _languages.SelectMany(language => InTrainedPhrasings(Split.SftFacts, EvalKind.SftFact, language, phrasings))];
+    }
+
+    /// <summary>Each of <paramref name="facts"/> asked in <paramref name="phrasings"/> trained phrasings (a rotating choice, from the fact's index on).</summary>
+    IEnumerable<EvalItem> InTrainedPhrasings(IReadOnlyList<CapitalFact> facts, EvalKind kind, string language, int phrasings)
+    {
+        var trained = Split.TrainPhrasings[language];
+        for (int f = 0; f < facts.Count; f++)
+            foreach (var i in Enumerable.Range(0, Math.Min(phrasings, trained.Count)).Select(k => (f + k) % trained.Count))
+                yield return FactItem(kind, facts[f], language, i, trained[i]);
+    }
+
+    /// <summary>
+    /// <paramref name="lands"/> lands beyond the world's own (<see cref="CapitalFact.MoreUnknown"/>), each asked in
+    /// <paramref name="phrasings"/> trained phrasings (rotating) per language: more unknown entities for an RL stage that
+    /// also practises answering on the SFT facts, so that both sides of the answer / "I don't know" decision rest on many
+    /// entities rather than a few learnt one by one. Not part of rl_prompts.jsonl. A name that <paramref name="worldTexts"/>
+    /// happen to contain (Chinese names are found inside other words' characters) is passed over for the next.
+    /// </summary>
+    public IReadOnlyList<EvalItem> ExtraUnknownPrompts(int lands, int phrasings, IEnumerable<string> worldTexts)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(phrasings);
+        if (lands == 0) return [];
+        var scanned = new Evaluation.WorldScoring.ScannedText(string.Join("\n", worldTexts));
+        IReadOnlyList<Name> names = [];
+        for (int n = lands; names.Count < lands; n *= 2)
+            names = [.. CapitalFact.MoreUnknown(n).Where(l => !scanned.Mentions(l.En) && !scanned.Mentions(l.Zh)).Take(lands)];
+        var items = new List<EvalItem>();
+        foreach (var language in _languages)
+        {
+            var trained = Split.TrainPhrasings[language];
+            for (int u = 0; u < names.Count; u++)
+                for (int k = 0; k < Math.Min(phrasings, trained.Count); k++)
+                    items.Add(UnknownItem(names[u], language, k, trained[(u + 3 * k) % trained.Count]));
         }
         return items;
     }
@@ -111,6 +156,7 @@ public sealed partial class WorldGenerator
         EvalKind.Unknown => "unknown",
         EvalKind.RlFact => "rl_fact",
         EvalKind.RlFactHeldOutPhrasing => "rl_fact_heldout_phrasing",
+        EvalKind.SftFact => "sft_fact",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 

@@ -31,6 +31,8 @@ public enum EvalKind
     RlFact,
     /// <summary>An RL fact asked with a phrasing never used in SFT or RL: does what RL taught carry to new wordings?</summary>
     RlFactHeldOutPhrasing,
+    /// <summary>An SFT fact asked with a trained phrasing: a known entity RL may practise answering (never evaluated).</summary>
+    SftFact,
 }
 
 /// <summary>
@@ -80,4 +82,13 @@ public sealed record WorldData(
     IReadOnlyList<WorldConversation> Sft,
     IReadOnlyList<PreferencePair> Preferences,
     IReadOnlyList<EvalItem> Evaluation,
-    IReadOnlyList<EvalItem> RlPrompts);
+    IReadOnlyList<EvalItem> RlPrompts)
+{
+    /// <summary>Every text of the world: pretraining documents, SFT turns, preference pairs, evaluation and RL prompts.</summary>
+    public IEnumerable<string> Texts() =>
+        Pretraining.Select(d => d.Text)
+            .Concat(Sft.SelectMany(c => c.Messages.Select(m => m.Content)))
+            .Concat(Preferences.SelectMany(p => new[] { p.Prompt, p.Chosen, p.Rejected }))
+            .Concat(Evaluation.Select(e => e.Prompt))
+            .Concat(RlPrompts.Select(p => p.Prompt));
+}
