@@ -24,7 +24,7 @@ public sealed class PretrainThroughputBench : IBenchmark
 {
     public string Name => "throughput";
     public string Description => "tokens/s, MFU and peak RSS on the reference config " +
-        "[--bf16 --threads N --steps N --malloc-default --arena-max N --map-above-mb N --trim-each-step --loss-chunk-rows N --gc-every N --optimizer flat|inplace --sample-heap --trim-top-mb N,PAD]";
+        "[--bf16 --threads N --steps N --malloc-default --arena-max N --map-above-mb N --trim-each-step --loss-chunk-rows N --gc-every N --optimizer flat|inplace --sample-heap --trim-top-mb N,PAD --default-allocator]";
 
     public int Run(string[] args)
     {
@@ -60,6 +60,11 @@ public sealed class PretrainThroughputBench : IBenchmark
         Memory("with libtorch loaded");
         var peak = MatmulPeak.Stable(threads);
         Memory("after the matmul peak");
+        // As Pretrainer and SftTrainer do: libtorch's CPU tensors from the caching allocator; --default-allocator leaves it
+        // out to measure what it buys.
+        using var allocator = args.Contains("--default-allocator") ? null : CachingCpuAllocator.Acquire();
+        Console.WriteLine($"allocator: {allocator?.ToString() ?? "libtorch's default (--default-allocator)"}");
+        if (allocator is not null) Memory("with the caching allocator");
 
         using var tmp = new TemporaryFolder();
         var tokenizer = CharTokenizer.Train([File.ReadAllText(SharedData.Path("pretrain/en/tinyshakespeare.txt"))]);
@@ -115,6 +120,11 @@ public sealed class PretrainThroughputBench : IBenchmark
         stepping = false;
         Memory($"after step {warmupSteps + steps}");
         if (sampler is not null) Console.WriteLine($"  malloc over the timed steps: {sampler.Stop()}");
+        if (CachingCpuAllocator.Installed)
+        {
+            var (cached, hits, misses) = CachingCpuAllocator.Stats;
+            Console.WriteLine($"  caching allocator: {hits:N0} blocks reused, {misses:N0} mapped, {cached / 1e6:F0} MB cached now");
+        }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  RSS: {startRss:F0} MB before the first step (peak {startPeak:F0} so far: runtime, libtorch, matmul peak, data), " +
             $"peak {firstStepPeak:F0} MB after the first step, {timedPeak:F0} MB after the timed steps"));

@@ -34,7 +34,8 @@ public sealed class VsTorchBench : IBenchmark
         var peer = new List<Dictionary<string, double>>();
         // The malloc variants of `throughput` pass through to its runs.
         var passed = new List<string>();
-        foreach (var flag in new[] { "--malloc-default", "--trim-each-step" }) if (args.Contains(flag)) passed.Add(flag);
+        foreach (var flag in new[] { "--malloc-default", "--trim-each-step", "--default-allocator" })
+            if (args.Contains(flag)) passed.Add(flag);
         foreach (var option in new[] { "--arena-max", "--map-above-mb", "--loss-chunk-rows", "--gc-every" })
             if (Machine.Arg(args, option, "") is { Length: > 0 } value) passed.AddRange([option, value]);
         string[] sharpArgs = ["throughput", "--threads", threads, "--steps", steps, .. passed];

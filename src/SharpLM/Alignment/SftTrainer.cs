@@ -137,6 +137,9 @@ public sealed class SftTrainer
             Evaluate(model, valRows, retentionRows, device, metrics, 0, run);
         }
 
+        // Every step allocates the same activations: a caching allocator hands their pages back (issue 18, RSS).
+        using var allocator = CachingCpuAllocator.For(device);
+        if (allocator is not null) _log?.Invoke($"allocator: {allocator}");
         using var runner = new StepRunner(model, optimizer, schedule, _o.GradClip, world: _world);
         var clock = Stopwatch.StartNew();
         double lastLoss = double.NaN, elapsedBefore = state.ElapsedSeconds;

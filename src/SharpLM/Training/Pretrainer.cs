@@ -81,6 +81,9 @@ public sealed class Pretrainer
         model.train();
         using var optimizer = OptimizerFactory.AdamW(model, new AdamWSettings(o.Lr, o.Beta1, o.Beta2, 1e-8, o.WeightDecay));
         var schedule = new LrSchedule(o.Lr, o.MinLr ?? o.Lr / 10, o.WarmupSteps, o.DecaySteps ?? steps, o.Schedule);
+        // Every step allocates the same activations: a caching allocator hands their pages back (issue 18, RSS).
+        using var allocator = CachingCpuAllocator.For(device);
+        if (allocator is not null) _log?.Invoke($"allocator: {allocator}");
         using var runner = new StepRunner(model, optimizer, schedule, o.GradClip, world: _world);
         var evaluator = new LossEvaluator(tokenizer);
         var metrics = new MetricsLog(run.MetricsPath);
