@@ -25,7 +25,7 @@ public static unsafe class CachingCpuAllocator
 
     // c10::Allocator's virtual functions in libc10's own table (checked in Install): the two destructors, allocate,
     // is_simple_data_ptr, raw_deleter, copy_data.
-    const int Slots = 6, AllocateSlot = 2, IsSimpleSlot = 3;
+    const int Slots = 6, AllocateSlot = 2, IsSimpleSlot = 3, RawDeleterSlot = 4, CopyDataSlot = 5;
     const string IsSimpleSymbol = "_ZNK3c109Allocator18is_simple_data_ptrERKNS_7DataPtrE";
 
     static readonly object Gate = new();
@@ -115,20 +115,14 @@ public static unsafe class CachingCpuAllocator
             }
             var current = ((delegate* unmanaged<nint>)get)();
             var table = *(nint**)current;
-            if (table[IsSimpleSlot] != isSimple) { why = "libtorch's allocator table is not laid out as expected"; return false; }
+            if (table[IsSimpleSlot] != isSimple)
+            {
+                why = "libtorch's allocator table is not laid out as expected";
+                return false;
+            }
             if (!Probe(current, table[AllocateSlot], out why)) return false;
 
-            var vtable = (nint*)NativeMemory.Alloc((nuint)(2 + Slots), (nuint)sizeof(nint));
-            vtable[0] = 0;                                             // offset to top
-            vtable[1] = typeInfo;
-            vtable[2] = (nint)(delegate* unmanaged<nint, void>)&Destroy;
-            vtable[3] = (nint)(delegate* unmanaged<nint, void>)&Destroy;
-            vtable[2 + AllocateSlot] = (nint)(delegate* unmanaged<nint*, nint, nuint, nint*>)&Allocate;
-            vtable[2 + IsSimpleSlot] = isSimple;
-            vtable[6] = (nint)(delegate* unmanaged<nint, nint>)&RawDeleter;
-            vtable[7] = (nint)(delegate* unmanaged<nint, nint, nint, nuint, void>)&CopyData;
-            _object = (nint)NativeMemory.Alloc((nuint)sizeof(nint));
-            *(nint*)_object = (nint)(vtable + 2);
+            if (_object == 0) _object = Build(typeInfo, isSimple);
             _previous = current;
             ((delegate* unmanaged<nint, byte, void>)set)(_object, 0);
             if (((delegate* unmanaged<nint>)get)() != _object)
@@ -143,6 +137,23 @@ public static unsafe class CachingCpuAllocator
             why = "";
             return true;
         }
+    }
+
+    /// <summary>The allocator object: one pointer to a virtual table of the functions below (built once per process).</summary>
+    static nint Build(nint typeInfo, nint isSimple)
+    {
+        var vtable = (nint*)NativeMemory.Alloc((nuint)(2 + Slots), (nuint)sizeof(nint));
+        vtable[0] = 0;                                                 // offset to top
+        vtable[1] = typeInfo;
+        var slots = vtable + 2;
+        slots[0] = slots[1] = (nint)(delegate* unmanaged<nint, void>)&Destroy;
+        slots[AllocateSlot] = (nint)(delegate* unmanaged<nint*, nint, nuint, nint*>)&Allocate;
+        slots[IsSimpleSlot] = isSimple;
+        slots[RawDeleterSlot] = (nint)(delegate* unmanaged<nint, nint>)&RawDeleter;
+        slots[CopyDataSlot] = (nint)(delegate* unmanaged<nint, nint, nint, nuint, void>)&CopyData;
+        var allocator = (nint)NativeMemory.Alloc((nuint)sizeof(nint));
+        *(nint*)allocator = (nint)slots;
+        return allocator;
     }
 
     /// <summary>Gives libtorch its previous allocator back and unmaps every cached block.</summary>
@@ -264,6 +275,7 @@ public static unsafe class CachingCpuAllocator
         MappedSize.Remove(block);
     }
 
-    [DllImport("libc.so.6")] static extern nint mmap(nint address, nuint length, int protection, int flags, int fd, nint offset);
+    [DllImport("libc.so.6")]
+    static extern nint mmap(nint address, nuint length, int protection, int flags, int fd, nint offset);
     [DllImport("libc.so.6")] static extern int munmap(nint address, nuint length);
 }

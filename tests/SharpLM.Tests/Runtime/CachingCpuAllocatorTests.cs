@@ -41,7 +41,8 @@ public class CachingCpuAllocatorTests
         {
             using var lease = caching ? CachingCpuAllocator.Acquire() : null;
             manual_seed(7);
-            using var model = new Gpt(new GptConfig(VocabSize: 64, ContextLength: 32, Depth: 2, Width: 64, Heads: 2, KvHeads: 2));
+            using var model = new Gpt(
+                new GptConfig(VocabSize: 64, ContextLength: 32, Depth: 2, Width: 64, Heads: 2, KvHeads: 2));
             using var optimizer = OptimizerFactory.AdamW(model, new AdamWSettings(3e-3));
             using var runner = new StepRunner(model, optimizer, new LrSchedule(3e-3, 3e-4, 1, 6));
             using var x = randint(0, 64, [8, 32], generator: new Generator(11));
