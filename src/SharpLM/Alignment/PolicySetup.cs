@@ -31,12 +31,14 @@ public sealed class PolicySetup : IDisposable
     readonly IReadOnlyDictionary<string, (string Kind, string Language)>? _kinds;
 
     /// <summary>Each prompt's kind (from <see cref="RlOptions.PromptKinds"/> or a world reward), null where unknown.</summary>
-    public IReadOnlyList<string?> KindsOf(IReadOnlyList<PromptRecord> prompts) =>
-        [.. prompts.Select(p => _kinds is not null && _kinds.TryGetValue(p.Prompt[^1].Content, out var k) ? k.Kind : null)];
+    public IReadOnlyList<string?> KindsOf(IReadOnlyList<PromptRecord> prompts) => Lookup(prompts, k => k.Kind);
 
     /// <summary>Each prompt's kind and language, e.g. "fact:en" (what <see cref="KindBaseline"/> keeps a mean of), null where unknown.</summary>
     public IReadOnlyList<string?> KindLanguagesOf(IReadOnlyList<PromptRecord> prompts) =>
-        [.. prompts.Select(p => _kinds is not null && _kinds.TryGetValue(p.Prompt[^1].Content, out var k) ? $"{k.Kind}:{k.Language}" : null)];
+        Lookup(prompts, k => $"{k.Kind}:{k.Language}");
+
+    IReadOnlyList<string?> Lookup(IReadOnlyList<PromptRecord> prompts, Func<(string Kind, string Language), string> text) =>
+        [.. prompts.Select(p => _kinds is not null && _kinds.TryGetValue(p.Prompt[^1].Content, out var k) ? text(k) : null)];
 
     public LoadedModel Loaded { get; }
     public Gpt Policy => Loaded.Model;

@@ -275,8 +275,8 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
         summary = summary with { WrittenPairs = written.Count };
         var (train, val) = OnPolicyPairs.SplitByPrompt([.. pairs, .. written], 0.15, o.Seed);
         Directory.CreateDirectory(dir);
-        WritePairsAtomically(Path.Combine(dir, PairsFile), train);
-        WritePairsAtomically(Path.Combine(dir, PairsValFile), val);
+        WriteAtomically(Path.Combine(dir, PairsFile), tmp => WorldExport.WritePairs(tmp, train));
+        WriteAtomically(Path.Combine(dir, PairsValFile), tmp => WorldExport.WritePairs(tmp, val));
         AtomicFile.WriteAllText(Path.Combine(dir, PairsSummaryFile), System.Text.Json.JsonSerializer.Serialize(summary, SummaryJson));
         log?.Invoke(Line($"pairs: {summary.Pairs} from {summary.Prompts} prompts ({summary.GoldPairs} with the world's answer as chosen) and {written.Count} written by the annotator, chosen longer in {summary.ChosenLongerShare:P0}; {train.Count} train / {val.Count} validation (split by prompt)"));
     }
@@ -299,16 +299,15 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
         if (anchors.Count == 0) return rlPrompts;
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, GrpoPromptsFile);
-        var tmp = path + ".tmp";
-        WorldExport.WriteItems(tmp, [.. WorldExport.ReadItems(rlPrompts), .. anchors]);
-        File.Move(tmp, path, overwrite: true);
+        WriteAtomically(path, tmp => WorldExport.WriteItems(tmp, [.. WorldExport.ReadItems(rlPrompts), .. anchors]));
         return path;
     }
 
-    static void WritePairsAtomically(string path, IReadOnlyList<PreferencePair> pairs)
+    /// <summary>Writes <paramref name="path"/> through <paramref name="write"/> to a temporary file, then moves it in place.</summary>
+    static void WriteAtomically(string path, Action<string> write)
     {
         var tmp = path + ".tmp";
-        WorldExport.WritePairs(tmp, pairs);
+        write(tmp);
         File.Move(tmp, path, overwrite: true);
     }
 

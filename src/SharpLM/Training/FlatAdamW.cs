@@ -101,32 +101,24 @@ public sealed class FlatAdamW : AdamW
         return total;
     }
 
-    /// <summary>Σ g² over the gradient buffer in one read pass (float sums per block, double across blocks).</summary>
+    /// <summary>Σ g² over the gradient buffer in one read pass (float sums per chunk, double across chunks).</summary>
     unsafe double SumOfSquares()
     {
+        const int Chunk = 16_384;
         nint gs = SmallBatchLinear.Address(_grads);
-        long n = Elements, w = Vector<float>.Count, blocks = n / w;
+        long chunks = (Elements + Chunk - 1) / Chunk;
         var parts = new double[Math.Max(1, get_num_threads())];
-        FusedAutograd.Split(blocks, (part, from, to) =>
+        FusedAutograd.Split(chunks, (part, from, to) =>
         {
-            float* g = (float*)gs;
             double sum = 0;
-            for (long b = from; b < to;)
+            for (long c = from; c < to; c++)
             {
-                long end = Math.Min(to, b + 1024);
-                var acc = Vector<float>.Zero;
-                for (; b < end; b++)
-                {
-                    var v = Unsafe.ReadUnaligned<Vector<float>>(g + b * w);
-                    acc += v * v;
-                }
-                sum += Vector.Sum(acc);
+                float* g = (float*)gs + c * Chunk;
+                sum += SmallBatchLinear.Dot(g, g, (int)Math.Min(Chunk, Elements - c * Chunk), SmallBatchLinear.BestVectorBits);
             }
             parts[part] = sum;
         });
-        double total = parts.Sum();
-        for (long i = blocks * w; i < n; i++) total += (double)((float*)gs)[i] * ((float*)gs)[i];
-        return total;
+        return parts.Sum();
     }
 
     /// <summary>Zeroes every gradient: one fill of the gradient buffer.</summary>
