@@ -59,10 +59,10 @@ public class LimitsTests : IDisposable
     [Fact]
     public async Task A_full_queue_answers_503_with_retry_after_and_a_cancelled_stream_frees_its_slot()
     {
-        // The answer must still be running while the test looks at the slot. Through the fused fp32 step this tiny model
-        // decoded 1,334 tokens in 0.39 s and ended before the test looked, so the long request gets a long context and
-        // decodes in bf16, through libtorch (the path this test was written against), and the client ends it.
-        var model = TinyServe.SaveModel(_dir["long"], context: 8192);
+        // The answer must still be running while the test looks at the slot, however slow the machine: the model cannot
+        // end an answer by itself (CI once saw a sampled end token free the slot before the first look), it has a long
+        // context, and it decodes in bf16 through libtorch (the path this test was written against). The client ends it.
+        var model = TinyServe.SaveModel(_dir["long"], context: 8192, endless: true);
         await using var server = await TinyServe.Start([model], _dir["f.jsonl"], parallel: 1, queue: 0, precision: "bf16");
         var chat = OpenAiClients.Chat(server.Url, "long");
         using var cancel = new CancellationTokenSource();
@@ -83,6 +83,24 @@ public class LimitsTests : IDisposable
         await WaitForMetric(server, "sharplm_active_slots 0");
         ChatCompletion next = await chat.CompleteChatAsync(Question, OpenAiClients.Greedy(2));
         Assert.Equal(ChatFinishReason.Length, next.FinishReason);
+    }
+
+    [Fact]
+    public async Task An_endless_test_model_runs_to_its_token_budget_at_temperature_1()
+    {
+        // The premise of the full-queue test: sampled freely, the model never ends an answer by itself.
+        var model = TinyServe.SaveModel(_dir["endless"], context: 4096, endless: true);
+        await using var server = await TinyServe.Start([model], _dir["f.jsonl"], parallel: 1, precision: "bf16");
+        var options = new ChatCompletionOptions { Temperature = 1, MaxOutputTokenCount = 4000 };
+        for (int seed = 1; seed <= 2; seed++)
+        {
+#pragma warning disable OPENAI001 // Seed is marked experimental in the OpenAI client
+            options.Seed = seed;
+#pragma warning restore OPENAI001
+            ChatCompletion answer = await OpenAiClients.Chat(server.Url, "endless").CompleteChatAsync(Question, options);
+            Assert.Equal(ChatFinishReason.Length, answer.FinishReason);
+            Assert.Equal(4000, answer.Usage.OutputTokenCount);
+        }
     }
 
     [Fact]

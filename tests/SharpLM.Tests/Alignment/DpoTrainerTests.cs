@@ -16,7 +16,8 @@ public class DpoTrainerTests(ITestOutputHelper output) : IDisposable
         var sft = TinyRlhf.Sft(_tmp);
         var data = TinyRlhf.PolitePairs(_tmp, 160);
         var result = new DpoTrainer(log: output.WriteLine).Run(new PreferenceTrainOptions(sft, [data], _tmp["dpo"],
-            Steps: 20, BatchSize: 16, Lr: 3e-3, WarmupSteps: 2, Beta: 0.1, ValFraction: 0.25, EvalEvery: 10, Threads: 1));
+            Steps: 20, BatchSize: 16, Lr: 3e-3, WarmupSteps: 2, Beta: 0.1, ValFraction: 0.25, EvalEvery: 10, Threads: 1,
+            Precision: "fp32"));
         output.WriteLine($"held-out implicit reward accuracy {result.Before.Accuracy:P1} → {result.After.Accuracy:P1}, margin {result.Before.MeanMargin:F4} → {result.After.MeanMargin:F4}");
         Assert.Equal(0, result.Before.MeanMargin, 4); // the policy starts as its own reference
         Assert.True(result.After.MeanMargin > 0.5, $"margin {result.After.MeanMargin}");

@@ -17,7 +17,8 @@ public class RewardTrainerTests(ITestOutputHelper output) : IDisposable
         var sft = TinyRlhf.Sft(_tmp);
         var data = TinyRlhf.PolitePairs(_tmp, 240);
         var result = new RewardTrainer(log: output.WriteLine).Run(new PreferenceTrainOptions(sft, [data], _tmp["rm"],
-            Steps: 30, BatchSize: 16, Lr: 3e-3, WarmupSteps: 5, ValFraction: 0.25, EvalEvery: 15, Threads: 1));
+            Steps: 30, BatchSize: 16, Lr: 3e-3, WarmupSteps: 5, ValFraction: 0.25, EvalEvery: 15, Threads: 1,
+            Precision: "fp32"));
         output.WriteLine($"held-out accuracy {result.Before.Accuracy:P1} → {result.After.Accuracy:P1}, margin {result.Before.MeanMargin:F3} → {result.After.MeanMargin:F3} over {result.After.Pairs} pairs");
         Assert.True(result.After.Accuracy >= 0.95, $"held-out accuracy {result.After.Accuracy:P1}");
         Assert.True(result.After.MeanMargin > result.Before.MeanMargin);

@@ -41,7 +41,8 @@ public class RlTrainerTests(ITestOutputHelper output) : IDisposable
     {
         var sft = TinyRlhf.Sft(_tmp);
         var o = new RlOptions(sft, [Prompts(32)], "contains", _tmp["ppo"], Steps: 12, Rollouts: 16, KlCoef: 0.02, Lr: 1e-2,
-            Epochs: 2, MiniBatch: 8, MaxNewTokens: 6, SampleEvery: 4, CheckpointEvery: 6, Threads: 1, ValueWarmup: 2);
+            Epochs: 2, MiniBatch: 8, MaxNewTokens: 6, SampleEvery: 4, CheckpointEvery: 6, Threads: 1, ValueWarmup: 2,
+            Precision: "fp32");
         var result = new PpoTrainer(log: output.WriteLine).Run(o);
         AssertRewardRose("ppo", result);
         Assert.True(File.Exists(Path.Combine(result.ModelDir, Critic.FileName)));
@@ -53,7 +54,7 @@ public class RlTrainerTests(ITestOutputHelper output) : IDisposable
     {
         var sft = TinyRlhf.Sft(_tmp);
         var o = new RlOptions(sft, [Prompts(32)], "contains", _tmp["grpo"], Steps: 12, Rollouts: 4, Group: 4, KlCoef: 0.02, Lr: 1e-2,
-            Epochs: 1, MiniBatch: 16, MaxNewTokens: 6, SampleEvery: 4, CheckpointEvery: 6, Threads: 1);
+            Epochs: 1, MiniBatch: 16, MaxNewTokens: 6, SampleEvery: 4, CheckpointEvery: 6, Threads: 1, Precision: "fp32");
         var result = new GrpoTrainer(log: output.WriteLine).Run(o);
         AssertRewardRose("grpo", result);
     }
@@ -63,11 +64,12 @@ public class RlTrainerTests(ITestOutputHelper output) : IDisposable
     {
         var sft = TinyRlhf.Sft(_tmp);
         new RewardTrainer().Run(new PreferenceTrainOptions(sft, [TinyRlhf.PolitePairs(_tmp, 160)], _tmp["rm"],
-            Steps: 20, BatchSize: 16, Lr: 3e-3, WarmupSteps: 2, EvalEvery: 20, Threads: 1));
+            Steps: 20, BatchSize: 16, Lr: 3e-3, WarmupSteps: 2, EvalEvery: 20, Threads: 1, Precision: "fp32"));
         // 12 iterations, as the other PPO test: with 10 the rise (first 3 vs last 3) sat at the 0.2 bar and flipped with the
         // last bits of fp32 (issue 18's fused training functions: +0.19 in the full suite, +0.67 run alone).
         var o = new RlOptions(sft, [Prompts(32)], _tmp["rm"], _tmp["ppo"], Steps: 12, Rollouts: 16, KlCoef: 0.05, Lr: 5e-3,
-            Epochs: 2, MiniBatch: 8, MaxNewTokens: 8, SampleEvery: 5, CheckpointEvery: 10, Threads: 1, ValueWarmup: 2);
+            Epochs: 2, MiniBatch: 8, MaxNewTokens: 8, SampleEvery: 5, CheckpointEvery: 10, Threads: 1, ValueWarmup: 2,
+            Precision: "fp32");
         AssertRewardRose("ppo+rm", new PpoTrainer(log: output.WriteLine).Run(o));
     }
 
@@ -77,7 +79,8 @@ public class RlTrainerTests(ITestOutputHelper output) : IDisposable
         var sft = TinyRlhf.Sft(_tmp);
         var prompts = Prompts(16);
         RlOptions Options(string dir, int steps, bool resume = false) => new(sft, [prompts], "contains", dir, Steps: steps, Rollouts: 4,
-            Lr: 1e-2, Epochs: 2, MiniBatch: 2, MaxNewTokens: 4, CheckpointEvery: 2, Resume: resume, Threads: 1, ValueWarmup: 1);
+            Lr: 1e-2, Epochs: 2, MiniBatch: 2, MaxNewTokens: 4, CheckpointEvery: 2, Resume: resume, Threads: 1, ValueWarmup: 1,
+            Precision: "fp32");
         new PpoTrainer().Run(Options(_tmp["whole"], 4));
         new PpoTrainer().Run(Options(_tmp["split"], 2));
         var resumed = new PpoTrainer().Run(Options(_tmp["split"], 4, resume: true));

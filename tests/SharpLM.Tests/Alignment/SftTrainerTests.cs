@@ -32,7 +32,8 @@ public class SftTrainerTests
         var tokenizer = TinyBase.Tokenizer();
         TinyBase.Save(dir["base"], tokenizer);
         var result = new SftTrainer(new SftOptions(dir["base"], [WriteFacts(dir)], dir["sft"], Steps: 150, Lr: 1e-2,
-            BatchTokens: 512, ValFraction: 0, EvalEvery: 1000, SaveEvery: 1000, Torch: new TorchSettings(Threads: 1))).Run();
+            BatchTokens: 512, ValFraction: 0, EvalEvery: 1000, SaveEvery: 1000, Torch: new TorchSettings(Threads: 1),
+            Precision: "fp32")).Run();
 
         Assert.Equal(150, result.Steps);
         using var loaded = RunFolder.LoadModel(dir["sft"]);
