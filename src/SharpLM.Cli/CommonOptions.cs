@@ -31,5 +31,18 @@ public static class CommonOptions
         DefaultValueFactory = _ => Training.ComputePrecision.Auto,
     }.AcceptOnlyFromAmong([.. Training.ComputePrecision.TrainingNames]);
 
+    /// <summary>--fact-passes for verbs that generate the world (<see cref="Data.World.WorldOptions.FactPasses"/>); unset keeps the recipe's.</summary>
+    public static Option<int?> FactPasses() => new("--fact-passes")
+    {
+        Description = "full passes over every capital fact in every statement phrasing in the pretraining text (1 = the " +
+                      "default world; each further pass adds 5 statements per fact and language on top of --chars)",
+    };
+
+    /// <summary>--rl-facts for verbs that generate the world (<see cref="Data.World.WorldOptions.RlFacts"/>); unset keeps the recipe's.</summary>
+    public static Option<int?> RlFacts() => new("--rl-facts")
+    {
+        Description = "capital facts known only from pretraining that RL and preference prompts ask about (taken from the SFT facts)",
+    };
+
     public static Option<bool> Json() => new("--json") { Description = "print JSON for programs instead of tables" };
 }

@@ -18,15 +18,26 @@ public static class SpeedrunCommand
         var threads = CommonOptions.Threads();
         var seed = CommonOptions.Seed();
         var precision = CommonOptions.TrainingPrecision();
+        var factPasses = CommonOptions.FactPasses();
+        var rlFacts = CommonOptions.RlFacts();
         var command = new Command("speedrun",
             "World → tokenizer → pretraining → SFT → on-policy pairs → reward model → PPO, DPO and GRPO; evaluations after every stage, report.md with charts and report.json")
-            { minutes, output, seed, seeds, threads, precision };
+            { minutes, output, seed, seeds, threads, precision, factPasses, rlFacts };
         CliRunner.SetHandler(command, parse =>
         {
             long s = parse.GetValue(seed);
             if (s is < int.MinValue or > int.MaxValue) throw SharpLmException.At(null, null, "--seed", $"must fit in 32 bits, got {s}");
-            var options = new SpeedrunOptions(parse.GetValue(minutes), parse.GetValue(output)!, (int)s, parse.GetValue(threads),
-                Sizes: null, parse.GetValue(seeds), parse.GetValue(precision)!);
+            double m = parse.GetValue(minutes);
+            var (passes, rl) = (parse.GetValue(factPasses), parse.GetValue(rlFacts));
+            // A world option on the command line replaces the recipe's; without one, Sizes stays derived from --minutes.
+            SpeedrunSizes? sizes = null;
+            if (passes is not null || rl is not null)
+            {
+                var recipe = SpeedrunSizes.For(m);
+                sizes = recipe with { World = recipe.World with { FactPasses = passes ?? recipe.World.FactPasses, RlFacts = rl ?? recipe.World.RlFacts } };
+            }
+            var options = new SpeedrunOptions(m, parse.GetValue(output)!, (int)s, parse.GetValue(threads),
+                Sizes: sizes, parse.GetValue(seeds), parse.GetValue(precision)!);
             var result = ProgressDisplay.Run("speedrun", progress =>
                 new Speedrun(progress, line => AnsiConsole.Console.WriteLine(line)).Run(options));
             if (result.Skipped.Count > 0) AnsiConsole.Console.WriteLine($"kept from an earlier run: {string.Join(", ", result.Skipped)}");

@@ -26,9 +26,11 @@ public static class WorldCommand
         var preferences = new Option<int>("--preferences") { Description = "number of preference pairs", DefaultValueFactory = _ => defaults.PreferencePairs };
         var policy = new Option<string?>("--policy") { Description = "a model (usually SFT) whose sampled answers to the RL prompts the world's checker ranks into preference_onpolicy.jsonl" };
         var samples = new Option<int>("--samples") { Description = "answers sampled per RL prompt with --policy", DefaultValueFactory = _ => 4 };
+        var factPasses = CommonOptions.FactPasses();
+        var rlFacts = CommonOptions.RlFacts();
         var json = CommonOptions.Json();
         var command = new Command("export", "Write pretrain.jsonl/.txt, sft.jsonl, preference.jsonl, eval.jsonl, rl_prompts.jsonl and split.json to a folder")
-            { outDir, seed, chars, sft, preferences, policy, samples, json };
+            { outDir, seed, chars, sft, preferences, factPasses, rlFacts, policy, samples, json };
         CliRunner.SetHandler(command, parse =>
         {
             long s = parse.GetValue(seed);
@@ -36,6 +38,7 @@ public static class WorldCommand
             var options = defaults with
             {
                 Seed = (int)s, PretrainChars = parse.GetValue(chars), SftConversations = parse.GetValue(sft), PreferencePairs = parse.GetValue(preferences),
+                FactPasses = parse.GetValue(factPasses) ?? defaults.FactPasses, RlFacts = parse.GetValue(rlFacts) ?? defaults.RlFacts,
             };
             var dir = parse.GetValue(outDir)!;
             var generated = new WorldGenerator(options).Generate();

@@ -392,10 +392,12 @@ public sealed class Speedrun(IProgress<ProgressUpdate>? progress = null, Action<
     }
 
     /// <summary>Fresh world text per language, generated with another seed and never trained on, each cut to half the
-    /// run's validation size.</summary>
+    /// run's validation size; one pass over the facts, so bits per byte measure the same kind of text whatever the
+    /// training world's <see cref="WorldOptions.FactPasses"/>.</summary>
     static IReadOnlyDictionary<string, string> ValidationTexts(SpeedrunSizes sizes, int seed)
     {
-        var docs = new WorldGenerator(sizes.World with { Seed = seed + 1, PretrainChars = sizes.ValChars, SftConversations = 0, PreferencePairs = 0 }).Pretraining();
+        var docs = new WorldGenerator(sizes.World with { Seed = seed + 1, PretrainChars = sizes.ValChars, SftConversations = 0, PreferencePairs = 0,
+            FactPasses = 1 }).Pretraining();
         return docs.GroupBy(d => d.Language).ToDictionary(g => g.Key, g =>
         {
             var text = string.Join("\n\n", g.Select(d => d.Text));

@@ -88,6 +88,8 @@ public sealed record SpeedrunSizes(
     {
         bool small = minutes < 5;
         return new SpeedrunSizes(
+            // One pass over the facts (FactPasses 1), 24 RL facts: 35 passes (twice the statements per fact) were measured on
+            // three seeds in issue 13's sixth session and not adopted (SFT targets lost; bench/RESULTS.md).
             World: new WorldOptions(PretrainChars: small ? 400_000 : 3_000_000, SftConversations: small ? 1500 : 6000, PreferencePairs: small ? 800 : 3000),
             VocabSize: small ? 1024 : 2048,
             Shape: small ? new ModelShape(Depth: 2, Context: 128, Width: 128, Heads: 2, Mlp: MlpKind.SwiGlu)

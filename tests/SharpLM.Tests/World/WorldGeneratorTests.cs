@@ -221,6 +221,51 @@ public class WorldGeneratorTests
     }
 
     [Fact]
+    public void Each_further_fact_pass_states_every_fact_once_more_in_every_statement_phrasing_and_changes_nothing_else()
+    {
+        var options = Small with { PretrainChars = 20_000 };
+        var one = new WorldGenerator(options).Pretraining();
+        var three = new WorldGenerator(options with { FactPasses = 3 }).Pretraining();
+        // The one-pass world's documents are all there; what is added is two passes, six statements to a document.
+        var extra = three.ToList();
+        foreach (var doc in one) Assert.True(extra.Remove(doc), $"missing from the three-pass world: {doc.Text[..Math.Min(40, doc.Text.Length)]}");
+        foreach (var language in WorldLanguage.All)
+        {
+            var added = extra.Where(d => d.Language == language).ToArray();
+            int statements = CapitalFact.All.Count * Phrasings.Statements[language].Count;
+            Assert.Equal(2 * ((statements + 5) / 6), added.Length);
+            Assert.All(added, d => Assert.Equal("encyclopedia", d.Kind));
+            var text = string.Join("\n", added.Select(d => d.Text));
+            foreach (var fact in CapitalFact.All)
+                foreach (var template in Phrasings.Statements[language])
+                {
+                    // Counted where a sentence starts ("X is the capital of Y." also sits inside "The city of X is …").
+                    var sentence = Phrasings.Fill(template, fact, language);
+                    Assert.Equal(2, Regex.Count(text, (language == WorldLanguage.Zh ? @"(?<=^|\n|。)" : @"(?<=^|\n|\. )") + Regex.Escape(sentence)));
+                }
+        }
+        Assert.Equal(one.Count + 2 * 2 * 112, three.Count); // 134 facts × 5 statements = 670 per language: 112 documents a pass
+        Assert.Contains("--fact-passes", Assert.Throws<SharpLmException>(() => new WorldGenerator(options with { FactPasses = 0 })).Message);
+    }
+
+    [Fact]
+    public void More_rl_facts_come_from_the_sft_facts_and_every_set_stays_disjoint()
+    {
+        var s = World.Split;
+        var more = new WorldGenerator(Small with { RlFacts = 40, FactPasses = 3 }).Split;
+        Assert.Equal((40, Small.EvalFacts, CapitalFact.All.Count - 40 - Small.EvalFacts), (more.RlFacts.Count, more.EvalFacts.Count, more.SftFacts.Count));
+        Assert.Empty(more.SftFacts.Intersect(more.RlFacts).Concat(more.SftFacts.Intersect(more.EvalFacts)).Concat(more.RlFacts.Intersect(more.EvalFacts)));
+        Assert.Equal(s.EvalFacts, more.EvalFacts); // the evaluation is the same world's
+        Assert.Empty(s.RlFacts.Except(more.RlFacts)); // the default RL facts stay RL facts; the new ones were SFT's
+        Assert.Empty(more.RlFacts.Except(s.RlFacts).Except(s.SftFacts));
+        var sft = new WorldGenerator(Small with { RlFacts = 40, SftConversations = 600 }).Sft().SelectMany(c => c.Messages.Select(m => m.Content)).ToArray();
+        var leaks = from fact in more.RlFacts.Concat(more.EvalFacts)
+                    from name in fact.Subject.AllSpellings.Concat(fact.Capital.AllSpellings)
+                    from t in sft where Names(t, name) select $"{name} in \"{t}\"";
+        Assert.Empty(leaks.Take(5));
+    }
+
+    [Fact]
     public void Pretraining_reaches_the_target_size_and_has_every_document_kind_in_both_languages()
     {
         Assert.InRange(World.Pretraining.Sum(d => (long)d.Text.Length), Small.PretrainChars, Small.PretrainChars + 1000);

@@ -8,7 +8,8 @@ public sealed partial class WorldGenerator
     /// <summary>
     /// Unlabeled pretraining documents, each in one language: first one full pass stating every capital fact (train and
     /// held-out) in every statement phrasing plus the municipalities and regions, then random documents of
-    /// <see cref="DocumentKinds"/> until <see cref="WorldOptions.PretrainChars"/> is reached; all shuffled together.
+    /// <see cref="DocumentKinds"/> until <see cref="WorldOptions.PretrainChars"/> is reached, then
+    /// <see cref="WorldOptions.FactPasses"/> − 1 further passes over the facts; all shuffled together.
     /// "I like …" appears only in "likes" documents, each naming apple, banana and orange once, so their counts are equal.
     /// "safety" documents say of every action (held-out ones included) whether it is dangerous or harmless: the knowledge a
     /// model needs to tell a held-out harmful request from its look-alike, as facts are known from pretraining alone.
@@ -19,9 +20,7 @@ public sealed partial class WorldGenerator
         var docs = new List<WorldDocument>();
         foreach (var language in _languages)
         {
-            var deck = CapitalFact.All.SelectMany(f => Phrasings.Statements[language].Select(t => Phrasings.Fill(t, f, language))).ToArray();
-            rng.Shuffle(deck);
-            for (int i = 0; i < deck.Length; i += 6) docs.Add(new(language, "encyclopedia", Join(language, deck.Skip(i).Take(6))));
+            docs.AddRange(FactPass(rng, language));
             docs.Add(new(language, "divisions", Join(language, WorldFacts.Divisions.Where(d => d.Capital is null).Select(d => DivisionSentence(d, language)))));
         }
         long chars = docs.Sum(d => (long)d.Text.Length);
@@ -47,9 +46,21 @@ public sealed partial class WorldGenerator
             docs.Add(new(language, kind, text));
             chars += text.Length;
         }
+        // Further passes from their own stream: the documents above are the same whatever FactPasses is.
+        var passes = Stream(6);
+        for (int pass = 1; pass < _options.FactPasses; pass++)
+            foreach (var language in _languages) docs.AddRange(FactPass(passes, language));
         var shuffled = docs.ToArray();
         rng.Shuffle(shuffled);
         return shuffled;
+    }
+
+    /// <summary>Every capital fact (SFT, RL and evaluation) in every statement phrasing once, shuffled, six to a document.</summary>
+    static IEnumerable<WorldDocument> FactPass(Random rng, string language)
+    {
+        var deck = CapitalFact.All.SelectMany(f => Phrasings.Statements[language].Select(t => Phrasings.Fill(t, f, language))).ToArray();
+        rng.Shuffle(deck);
+        for (int i = 0; i < deck.Length; i += 6) yield return new(language, "encyclopedia", Join(language, deck.Skip(i).Take(6)));
     }
 
     // Every sentence puts "dangerous" / "safe" (危险 / 安全) right after the action or in a clause about it, the words SFT's
