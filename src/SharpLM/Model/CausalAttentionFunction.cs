@@ -22,7 +22,7 @@ public sealed unsafe class CausalAttentionFunction : autograd.SingleTensorFuncti
 
     /// <summary>
     /// Whether the kernel's AVX-512 tiles run (the default where the CPU has them) or its AVX2 ones: set by tests and the
-    /// bench to exercise the AVX2 tiles on an AVX-512 machine.
+    /// bench to exercise the AVX2 tiles on an AVX-512 machine. Process-wide: not to be changed while attention runs.
     /// </summary>
     public static bool Avx512Tiles
     {
