@@ -37,6 +37,40 @@ public static class Machine
         SetEnv("OMP_PLACES", "cores", 0);
     }
 
+    /// <summary>
+    /// Lets the .NET runtime's threads run on every core again after <see cref="PinOpenMpThreads"/>. libgomp binds the
+    /// thread that loads it (this process's main thread) to the first core, and every thread created from it afterwards
+    /// inherits that binding: the thread pool's workers included, so the C# passes that split their rows or heads over
+    /// two workers (the fused training functions, the attention kernel, the optimizer) ran both halves on one core in
+    /// the pinned benchmarks, unlike training from the CLI, which pins nothing. Only threads named by the runtime
+    /// (".NET …") and the calling thread are released; libgomp's own workers keep their cores. Call it after libtorch is
+    /// loaded (<c>TorchRuntime.Apply</c>). Returns how many threads were released (0 outside Linux).
+    /// </summary>
+    public static int ReleaseDotNetThreads()
+    {
+        if (!OperatingSystem.IsLinux()) return 0;
+        var mask = new ulong[(Environment.ProcessorCount + 63) / 64];
+        for (int cpu = 0; cpu < Environment.ProcessorCount; cpu++) mask[cpu / 64] |= 1UL << (cpu % 64);
+        int released = SetAffinity(0, (nint)(mask.Length * 8), mask) == 0 ? 1 : 0;
+        foreach (var task in Directory.GetDirectories("/proc/self/task"))
+        {
+            string name = File.Exists(task + "/comm") ? File.ReadAllText(task + "/comm").Trim() : "";
+            if (name.StartsWith(".NET", StringComparison.Ordinal)
+                && int.TryParse(Path.GetFileName(task), out int tid) && SetAffinity(tid, (nint)(mask.Length * 8), mask) == 0)
+                released++;
+        }
+        return released;
+    }
+
+    /// <summary>"cores/name" of each thread of this process (Linux), to show which threads are bound where.</summary>
+    public static string ThreadAffinities() => !OperatingSystem.IsLinux() ? "?" : string.Join(' ',
+        Directory.GetDirectories("/proc/self/task").Select(task =>
+            File.ReadLines(task + "/status").FirstOrDefault(l => l.StartsWith("Cpus_allowed_list", StringComparison.Ordinal))
+                ?.Split(':')[1].Trim() + "/" + File.ReadAllText(task + "/comm").Trim()));
+
+    [DllImport("libc.so.6", EntryPoint = "sched_setaffinity", SetLastError = true)]
+    static extern int SetAffinity(int tid, nint size, ulong[] mask);
+
     // Environment.SetEnvironmentVariable does not reach the native environment the OpenMP runtime reads.
     [DllImport("libc.so.6", EntryPoint = "setenv")]
     static extern int SetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name,

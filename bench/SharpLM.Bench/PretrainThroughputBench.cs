@@ -24,7 +24,7 @@ public sealed class PretrainThroughputBench : IBenchmark
 {
     public string Name => "throughput";
     public string Description => "tokens/s, MFU and peak RSS on the reference config " +
-        "[--bf16 --threads N --steps N --malloc-default --arena-max N --map-above-mb N --trim-each-step --loss-chunk-rows N --gc-every N --optimizer flat|inplace --sample-heap --trim-top-mb N,PAD --default-allocator]";
+        "[--bf16 --threads N --steps N --malloc-default --arena-max N --map-above-mb N --trim-each-step --loss-chunk-rows N --gc-every N --optimizer flat|inplace --attention kernel|sdpa --pin-dotnet-threads --sample-heap --trim-top-mb N,PAD --default-allocator]";
 
     public int Run(string[] args)
     {
@@ -55,6 +55,11 @@ public sealed class PretrainThroughputBench : IBenchmark
         }
         if (trimEachStep) Console.WriteLine("malloc: free pages given back after each step (malloc_trim)");
         TorchRuntime.Apply(new TorchSettings(threads, Seed: 1337, KeepFreedMemory: keepFreed));
+        // libgomp bound this thread, and so every thread pool worker, to one core: released unless --pin-dotnet-threads
+        // (the benchmark's setting before 2026-11-30 17:30; see Machine.ReleaseDotNetThreads).
+        bool pinDotNet = args.Contains("--pin-dotnet-threads");
+        Console.WriteLine(pinDotNet ? ".NET threads: left bound with the main thread (--pin-dotnet-threads)"
+            : $".NET threads: {Machine.ReleaseDotNetThreads()} released to every core");
         void Memory(string when) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  memory {when}: RSS {Machine.RssMb():F0} MB, peak {Machine.PeakRssMb():F0} MB; {NativeAllocator.Heap()}"));
         Memory("with libtorch loaded");
@@ -78,6 +83,10 @@ public sealed class PretrainThroughputBench : IBenchmark
         bool inPlace = Machine.Arg(args, "--optimizer", "flat") == "inplace";
         using var adamw = inPlace ? OptimizerStepBench.InPlace(model, 3e-3) : OptimizerFactory.AdamW(model, new AdamWSettings(Lr: 3e-3));
         Console.WriteLine($"optimizer: {adamw.GetType().Name}");
+        // --attention sdpa: libtorch's scaled_dot_product_attention, the path CausalAttentionFunction replaced (issue 18).
+        bool sdpa = Machine.Arg(args, "--attention", "kernel") == "sdpa";
+        foreach (var block in model.Blocks) block.Attention.SdpaInTraining = sdpa;
+        Console.WriteLine($"attention: {(sdpa ? "libtorch SDPA (--attention sdpa)" : "CausalAttentionFunction where it applies")}");
         int gcEvery = int.Parse(Machine.Arg(args, "--gc-every", "1"), CultureInfo.InvariantCulture);
         var runner = new StepRunner(model, adamw, new LrSchedule(3e-3, 3e-4, 5, warmupSteps + steps), gcEvery: gcEvery);
         Memory($"with the data and the model ({config.ParameterCount * 4 / 1e6:F0} MB of fp32 weights)");

@@ -17,7 +17,7 @@ public sealed class VsTorchBench : IBenchmark
 {
     public string Name => "vs-torch";
     public string Description => "throughput vs the same GPT in PyTorch, alternating " +
-        "[--rounds N --threads N --steps N --python PATH; throughput's malloc options]";
+        "[--rounds N --threads N --steps N --python PATH; throughput's malloc, --attention and --pin-dotnet-threads options]";
 
     public int Run(string[] args)
     {
@@ -34,9 +34,9 @@ public sealed class VsTorchBench : IBenchmark
         var peer = new List<Dictionary<string, double>>();
         // The malloc variants of `throughput` pass through to its runs.
         var passed = new List<string>();
-        foreach (var flag in new[] { "--malloc-default", "--trim-each-step", "--default-allocator" })
+        foreach (var flag in new[] { "--malloc-default", "--trim-each-step", "--default-allocator", "--pin-dotnet-threads" })
             if (args.Contains(flag)) passed.Add(flag);
-        foreach (var option in new[] { "--arena-max", "--map-above-mb", "--loss-chunk-rows", "--gc-every" })
+        foreach (var option in new[] { "--arena-max", "--map-above-mb", "--loss-chunk-rows", "--gc-every", "--attention" })
             if (Machine.Arg(args, option, "") is { Length: > 0 } value) passed.AddRange([option, value]);
         string[] sharpArgs = ["throughput", "--threads", threads, "--steps", steps, .. passed];
         for (int round = 0; round < rounds; round++)

@@ -21,6 +21,8 @@ public static class TorchRuntime
             // Before the first tensor: freed activations are kept for the next step instead of re-mapped (about 13 % faster
             // training on the reference configuration, at ~10 % more peak RSS; bench/RESULTS.md, issue 18).
             if (settings.KeepFreedMemory) NativeAllocator.KeepFreedMemory();
+            // Before libtorch loads: its OpenMP workers spin ~0.2 ms instead of ~5 ms when idle (see OpenMpSpin).
+            OpenMpSpin.Limit();
             int threads = settings.Threads > 0 ? settings.Threads : Environment.ProcessorCount;
             // Set explicitly: libtorch's default can oversubscribe when .NET also runs work on the same cores.
             if (torch.get_num_threads() != threads) torch.set_num_threads(threads);

@@ -122,6 +122,12 @@ public sealed class Attention : nn.Module
 
     public Linear OutProjection => o_proj;
 
+    /// <summary>
+    /// Training attention through libtorch's <c>scaled_dot_product_attention</c> even where <see
+    /// cref="CausalAttentionFunction"/> applies: the path before it, kept for side-by-side benchmarks (`--attention sdpa`).
+    /// </summary>
+    public bool SdpaInTraining { get; set; }
+
     // Inference only (see Gpt.FuseForInference): q, k, v weights stacked into one matrix (the block's input norm folded in)
     // and the q/k norm weights per head, so a decoded token needs one projection, one norm and one rotation for queries
     // and keys together (fewer tiny ops, each ~1.5 µs); matrices in the inference precision.
@@ -208,6 +214,13 @@ public sealed class Attention : nn.Module
             LastWeights?.Dispose();
             LastWeights = weights.detach().MoveToOuterDisposeScope();
             y = matmul(weights.to_type(v.dtype), v);                                          // (B, H, T, D)
+        }
+        else if (causal && !SdpaInTraining && cache is null && CausalAttentionFunction.Applies(q, k, v))
+        {
+            // Training in fp32 on the CPU: the C# kernel (tiles that stop at the diagonal), already in (B, T, C).
+            using (q) using (k) using (v)
+            using (var attended = CausalAttentionFunction.Apply(q, k, v))
+                return Gpt.Linear(attended, _oWeight ?? o_proj.weight!, compute);
         }
         else
         {

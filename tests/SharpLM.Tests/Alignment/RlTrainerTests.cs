@@ -66,7 +66,9 @@ public class RlTrainerTests(ITestOutputHelper output) : IDisposable
         new RewardTrainer().Run(new PreferenceTrainOptions(sft, [TinyRlhf.PolitePairs(_tmp, 160)], _tmp["rm"],
             Steps: 20, BatchSize: 16, Lr: 3e-3, WarmupSteps: 2, EvalEvery: 20, Threads: 1, Precision: "fp32"));
         // 12 iterations, as the other PPO test: with 10 the rise (first 3 vs last 3) sat at the 0.2 bar and flipped with the
-        // last bits of fp32 (issue 18's fused training functions: +0.19 in the full suite, +0.67 run alone).
+        // last bits of fp32 (issue 18's fused training functions: +0.19 in the full suite, +0.67 run alone). fp32 in every
+        // stage: with "auto", each stage's precision hangs on a 0.15 s timing; this test failed in one full run of two and
+        // after CausalAttentionTests, and passed alone (issue 18, sixth pass).
         var o = new RlOptions(sft, [Prompts(32)], _tmp["rm"], _tmp["ppo"], Steps: 12, Rollouts: 16, KlCoef: 0.05, Lr: 5e-3,
             Epochs: 2, MiniBatch: 8, MaxNewTokens: 8, SampleEvery: 5, CheckpointEvery: 10, Threads: 1, ValueWarmup: 2,
             Precision: "fp32");

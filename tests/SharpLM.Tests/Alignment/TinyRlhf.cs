@@ -37,6 +37,8 @@ public static class TinyRlhf
         var dir = tmp[name];
         new global::SharpLM.Alignment.SftTrainer(new global::SharpLM.Alignment.SftOptions(baseDir, [data], dir, Steps: 30, Lr: 3e-3, BatchTokens: 512, ValFraction: 0.05,
             EvalEvery: 30, SaveEvery: 30, Torch: new TorchSettings(Threads: 1, Seed: seed),
+            // fp32 always: "auto" times a tiny product for 0.15 s per precision and its pick can flip with the machine's load,
+            // and the alignment tests' outcomes with it.
             Precision: "fp32")).Run();
         return new RunFolder(dir).ModelDir;
     }
