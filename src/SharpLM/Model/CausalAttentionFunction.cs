@@ -55,9 +55,7 @@ public sealed unsafe class CausalAttentionFunction : autograd.SingleTensorFuncti
                 $"[{string.Join(", ", k.shape)}], [{string.Join(", ", v.shape)}] are not handled (see Applies)");
         FusedAutograd.ReleaseReturned();
         var y = apply(q, k, v);
-        FusedAutograd.DropOutputCache(t_context!);
-        t_output!.Dispose();   // forward's own handle of the output; the caller gets autograd's
-        (t_context, t_output) = (null, null);
+        FusedAutograd.ForgetForward(ref t_context, ref t_output);
         return y;
     }
 

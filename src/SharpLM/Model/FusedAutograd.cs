@@ -8,7 +8,7 @@ namespace SharpLM.Model;
 
 /// <summary>
 /// What the fused training functions (<see cref="RmsNormFunction"/>, <see cref="QkNormRotaryFunction"/>,
-/// <see cref="ReluSquaredFunction"/>) share. Each replaces a chain of libtorch element-wise ops — and the intermediates
+/// <see cref="ReluSquaredFunction"/>, <see cref="CausalAttentionFunction"/>) share. Each replaces a chain of libtorch element-wise ops — and the intermediates
 /// autograd keeps between them — by one C# pass forward and one backward over contiguous fp32 memory, through
 /// TorchSharp's custom autograd functions. Those hold on to more than the functions need, so this class lets go of it:
 /// <list type="bullet">
@@ -61,6 +61,17 @@ public static class FusedAutograd
     /// so an upgrade that moves them is noticed rather than silently costing memory).
     /// </summary>
     public static bool LastDropFound { get; private set; }
+
+    /// <summary>
+    /// After a single-output function's <c>apply</c>: frees the node's output copy (<see cref="DropOutputCache"/>) and
+    /// forward's own handle of the output (the caller holds autograd's), and clears the thread's slots for the next call.
+    /// </summary>
+    internal static void ForgetForward(ref autograd.AutogradContext? context, ref Tensor? output)
+    {
+        DropOutputCache(context!);
+        output!.Dispose();
+        (context, output) = (null, null);
+    }
 
     /// <summary>Frees the <c>empty_like</c> copy of each output that TorchSharp's node keeps (see the class summary).</summary>
     internal static void DropOutputCache(autograd.AutogradContext context)

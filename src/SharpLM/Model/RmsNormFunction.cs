@@ -16,9 +16,7 @@ public sealed unsafe class RmsNormFunction : autograd.SingleTensorFunction<RmsNo
     {
         FusedAutograd.ReleaseReturned();
         var y = apply(x, weight!, eps);
-        FusedAutograd.DropOutputCache(t_context!);
-        t_output!.Dispose();   // forward's own handle of the output; the caller gets autograd's
-        (t_context, t_output) = (null, null);
+        FusedAutograd.ForgetForward(ref t_context, ref t_output);
         return y;
     }
 
