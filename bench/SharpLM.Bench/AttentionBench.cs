@@ -35,7 +35,7 @@ public sealed class AttentionBench : IBenchmark
         Console.WriteLine($"load average before: {Machine.LoadAverage()}; {Machine.CpuLine()}");
         Machine.PinOpenMpThreads();
         TorchRuntime.Apply(new TorchSettings(threads, Seed: 1337));
-        if (!args.Contains("--pin-dotnet-threads")) Machine.ReleaseDotNetThreads();
+        Console.WriteLine(Machine.ReleaseDotNetThreadsUnlessPinned(args));
         var peak = MatmulPeak.Stable(threads);
         double causalFlops = 6.0 * D * T * (T + 1.0) * B * H;
 

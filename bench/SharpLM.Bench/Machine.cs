@@ -62,11 +62,13 @@ public static class Machine
         return released;
     }
 
-    /// <summary>"cores/name" of each thread of this process (Linux), to show which threads are bound where.</summary>
-    public static string ThreadAffinities() => !OperatingSystem.IsLinux() ? "?" : string.Join(' ',
-        Directory.GetDirectories("/proc/self/task").Select(task =>
-            File.ReadLines(task + "/status").FirstOrDefault(l => l.StartsWith("Cpus_allowed_list", StringComparison.Ordinal))
-                ?.Split(':')[1].Trim() + "/" + File.ReadAllText(task + "/comm").Trim()));
+    /// <summary>
+    /// <see cref="ReleaseDotNetThreads"/> unless the benchmark's arguments hold --pin-dotnet-threads (the binding every
+    /// pinned benchmark had before 2026-11-30 17:30); the line saying which.
+    /// </summary>
+    public static string ReleaseDotNetThreadsUnlessPinned(string[] args) => args.Contains("--pin-dotnet-threads")
+        ? ".NET threads: left bound with the main thread (--pin-dotnet-threads)"
+        : $".NET threads: {ReleaseDotNetThreads()} released to every core";
 
     [DllImport("libc.so.6", EntryPoint = "sched_setaffinity", SetLastError = true)]
     static extern int SetAffinity(int tid, nint size, ulong[] mask);

@@ -55,11 +55,8 @@ public sealed class PretrainThroughputBench : IBenchmark
         }
         if (trimEachStep) Console.WriteLine("malloc: free pages given back after each step (malloc_trim)");
         TorchRuntime.Apply(new TorchSettings(threads, Seed: 1337, KeepFreedMemory: keepFreed));
-        // libgomp bound this thread, and so every thread pool worker, to one core: released unless --pin-dotnet-threads
-        // (the benchmark's setting before 2026-11-30 17:30; see Machine.ReleaseDotNetThreads).
-        bool pinDotNet = args.Contains("--pin-dotnet-threads");
-        Console.WriteLine(pinDotNet ? ".NET threads: left bound with the main thread (--pin-dotnet-threads)"
-            : $".NET threads: {Machine.ReleaseDotNetThreads()} released to every core");
+        // libgomp bound this thread, and so every thread pool worker, to one core (see Machine.ReleaseDotNetThreads).
+        Console.WriteLine(Machine.ReleaseDotNetThreadsUnlessPinned(args));
         void Memory(string when) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  memory {when}: RSS {Machine.RssMb():F0} MB, peak {Machine.PeakRssMb():F0} MB; {NativeAllocator.Heap()}"));
         Memory("with libtorch loaded");

@@ -26,7 +26,7 @@ public sealed class StepProfileBench : IBenchmark
         Console.WriteLine($"load average before: {Machine.LoadAverage()}; {Machine.CpuLine()}");
         Machine.PinOpenMpThreads();
         TorchRuntime.Apply(new TorchSettings(threads, Seed: 1337));
-        if (!args.Contains("--pin-dotnet-threads")) Machine.ReleaseDotNetThreads();
+        Console.WriteLine(Machine.ReleaseDotNetThreadsUnlessPinned(args));
         var peak = MatmulPeak.Stable(threads);
         var c = MachineInfo.Reference;
         const int B = 16;
