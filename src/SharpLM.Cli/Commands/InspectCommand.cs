@@ -12,12 +12,12 @@ public static class InspectCommand
 {
     public static Command Build()
     {
-        var command = new Command("inspect", "Look inside a trained model: tokens, embeddings, context, attention, next token, logit lens");
+        var command = new Command("inspect", "Look inside a trained model: tokens, embeddings, context, attention, next token, logit lens, decisions");
         foreach (var view in new[]
                  {
                      InspectTokensCommand.Build(), InspectEmbeddingCommand.Build(), InspectSimilarityCommand.Build(),
                      InspectContextCommand.Build(), InspectAttentionCommand.Build(), InspectNextCommand.Build(),
-                     InspectLensCommand.Build(),
+                     InspectLensCommand.Build(), InspectDecisionsCommand.Build(),
                  })
             command.Subcommands.Add(view);
         return command;

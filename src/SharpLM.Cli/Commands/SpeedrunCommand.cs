@@ -20,21 +20,29 @@ public static class SpeedrunCommand
         var precision = CommonOptions.TrainingPrecision();
         var factPasses = CommonOptions.FactPasses();
         var rlFacts = CommonOptions.RlFacts();
+        var freshUnknown = CommonOptions.SftFreshUnknown();
         var command = new Command("speedrun",
             "World → tokenizer → pretraining → SFT → on-policy pairs → reward model → PPO, DPO and GRPO; evaluations after every stage, report.md with charts and report.json")
-            { minutes, output, seed, seeds, threads, precision, factPasses, rlFacts };
+            { minutes, output, seed, seeds, threads, precision, factPasses, rlFacts, freshUnknown };
         CliRunner.SetHandler(command, parse =>
         {
             long s = parse.GetValue(seed);
             if (s is < int.MinValue or > int.MaxValue) throw SharpLmException.At(null, null, "--seed", $"must fit in 32 bits, got {s}");
             double m = parse.GetValue(minutes);
-            var (passes, rl) = (parse.GetValue(factPasses), parse.GetValue(rlFacts));
+            var (passes, rl, fresh) = (parse.GetValue(factPasses), parse.GetValue(rlFacts), parse.GetValue(freshUnknown));
             // A world option on the command line replaces the recipe's; without one, Sizes stays derived from --minutes.
             SpeedrunSizes? sizes = null;
-            if (passes is not null || rl is not null)
+            if (passes is not null || rl is not null || fresh is not null)
             {
                 var recipe = SpeedrunSizes.For(m);
-                sizes = recipe with { World = recipe.World with { FactPasses = passes ?? recipe.World.FactPasses, RlFacts = rl ?? recipe.World.RlFacts } };
+                sizes = recipe with
+                {
+                    World = recipe.World with
+                    {
+                        FactPasses = passes ?? recipe.World.FactPasses, RlFacts = rl ?? recipe.World.RlFacts,
+                        SftFreshUnknown = fresh ?? recipe.World.SftFreshUnknown,
+                    },
+                };
             }
             var options = new SpeedrunOptions(m, parse.GetValue(output)!, (int)s, parse.GetValue(threads),
                 Sizes: sizes, parse.GetValue(seeds), parse.GetValue(precision)!);

@@ -28,9 +28,10 @@ public static class WorldCommand
         var samples = new Option<int>("--samples") { Description = "answers sampled per RL prompt with --policy", DefaultValueFactory = _ => 4 };
         var factPasses = CommonOptions.FactPasses();
         var rlFacts = CommonOptions.RlFacts();
+        var freshUnknown = CommonOptions.SftFreshUnknown();
         var json = CommonOptions.Json();
         var command = new Command("export", "Write pretrain.jsonl/.txt, sft.jsonl, preference.jsonl, eval.jsonl, rl_prompts.jsonl and split.json to a folder")
-            { outDir, seed, chars, sft, preferences, factPasses, rlFacts, policy, samples, json };
+            { outDir, seed, chars, sft, preferences, factPasses, rlFacts, freshUnknown, policy, samples, json };
         CliRunner.SetHandler(command, parse =>
         {
             long s = parse.GetValue(seed);
@@ -39,6 +40,7 @@ public static class WorldCommand
             {
                 Seed = (int)s, PretrainChars = parse.GetValue(chars), SftConversations = parse.GetValue(sft), PreferencePairs = parse.GetValue(preferences),
                 FactPasses = parse.GetValue(factPasses) ?? defaults.FactPasses, RlFacts = parse.GetValue(rlFacts) ?? defaults.RlFacts,
+                SftFreshUnknown = parse.GetValue(freshUnknown) ?? defaults.SftFreshUnknown,
             };
             var dir = parse.GetValue(outDir)!;
             var generated = new WorldGenerator(options).Generate();

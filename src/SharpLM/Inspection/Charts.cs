@@ -131,6 +131,51 @@ public static class Charts
         return plot;
     }
 
+    /// <summary>
+    /// One panel per decision and language: the decision curves (the model's own readiness, the probes), the target's
+    /// corner (shaded: false-positive rate at most the limit, true-positive rate at least the goal) and greedy decoding's
+    /// point.
+    /// </summary>
+    public static void Decisions(DecisionReport report, string path, int cellWidth = 520, int cellHeight = 480)
+    {
+        var plots = report.Rows.Select(row =>
+        {
+            var plot = NewPlot($"{row.Decision} ({row.Language}): {row.Positives} vs {row.Negatives}",
+                $"{row.Decision} ({row.Language})");
+            var corner = plot.Add.Rectangle(0, row.MaxFalsePositiveRate, row.MinTruePositiveRate, 1);
+            corner.FillStyle.Color = Colors.Green.WithAlpha(0.2);
+            corner.LineStyle.Width = 0;
+            corner.LegendText = "target";
+            var chance = plot.Add.Line(0, 0, 1, 1);
+            chance.LinePattern = LinePattern.Dotted;
+            chance.Color = Colors.Gray;
+            foreach (var (name, curve, color) in new[]
+                     {
+                         ("own readiness", row.Own, Colors.Blue), ("probe, RL prompts", row.ProbeTransfer, Colors.Orange),
+                         ("probe, cross-validated", row.ProbeCrossValidated, Colors.Purple), ("name surprisal", row.NameSurprisal, Colors.Brown),
+                     })
+            {
+                if (curve is null) continue;
+                var line = plot.Add.Scatter(curve.Points.Select(p => p[0]).ToArray(), curve.Points.Select(p => p[1]).ToArray());
+                line.Color = color;
+                line.MarkerSize = 0;
+                line.LineWidth = 2;
+                line.LegendText = $"{name}, AUC {curve.Auc:0.00}";
+            }
+            var greedy = plot.Add.Marker(row.TakenOnNegatives, row.TakenOnPositives);
+            greedy.MarkerStyle.Size = 10;
+            greedy.Color = Colors.Black;
+            greedy.LegendText = "greedy";
+            plot.Axes.SetLimits(-0.01, 1.01, -0.01, 1.01);                                         // curves on an edge stay visible
+            plot.XLabel($"taken on {row.Negatives} (false positives)");
+            plot.YLabel($"taken on {row.Positives}");
+            plot.ShowLegend(ScottPlot.Alignment.LowerRight);
+            return plot;
+        }).ToArray();
+        int columns = Math.Max(1, DecisionKind.All.Count), rows = (plots.Length + columns - 1) / columns;
+        WriteGrid(path, plots, columns, Math.Max(rows, 1), cellWidth, cellHeight);
+    }
+
     /// <summary>Token labels, by id where no installed font can draw them.</summary>
     static string[] Labels(string[] tokens, int[] ids) =>
         tokens.Select((t, i) => ChartFont.CanDraw(t) ? t : $"#{ids[i]}").ToArray();

@@ -49,7 +49,8 @@ public static class SpeedrunReport
         md.AppendLine(Inv($"Budget {o.Minutes:0.##} min, seed {o.Seed}, {seconds:F0} s wall clock for this invocation (stages finished earlier are reused). ")
             + Inv($"World: {split.SftFacts.Count} SFT / {split.RlFacts.Count} RL / {split.EvalFacts.Count} evaluation capital facts (disjoint), ")
             + Inv($"{split.SftUnknown.Count} / {split.RlUnknown.Count} / {split.EvalUnknown.Count} unknown lands, {sizes.World.PretrainChars:N0} characters of pretraining text")
-            + (sizes.World.FactPasses > 1 ? Inv($" plus {sizes.World.FactPasses - 1} more passes over every fact") : "") + ". "
+            + (sizes.World.FactPasses > 1 ? Inv($" plus {sizes.World.FactPasses - 1} more passes over every fact") : "")
+            + (sizes.World.SftFreshUnknown > 0 ? Inv($"; SFT also says \"I don't know\" about {sizes.World.SftFreshUnknown} lands named nowhere else") : "") + ". "
             + Inv($"Model: depth {sizes.Shape.Depth}, width {sizes.Shape.Width}, context {sizes.Shape.Context}, BPE vocabulary {sizes.VocabSize}")
             + (Get(Speedrun.Base)?.Figures.TryGetValue("parameters", out var p) == true ? Inv($", {p:N0} parameters.") : "."));
         md.AppendLine().AppendLine("All answers are greedy. Evaluation facts appear only in pretraining text, never in SFT, preference or RL data; "

@@ -395,3 +395,46 @@ public class WorldGeneratorTests
         Assert.Contains("unknown language 'fr'", Assert.Throws<SharpLmException>(() => new WorldGenerator(Small with { Languages = ["fr"] })).Message);
     }
 }
+
+public class SftFreshUnknownTests
+{
+    static readonly WorldOptions Options = new(Seed: 7, PretrainChars: 60_000, SftConversations: 3000, PreferencePairs: 0);
+
+    /// <summary>The land (English name) each of SFT's "I don't know" conversations is about, read back from its answer:
+    /// the longest candidate name it contains.</summary>
+    static List<string> Asked(WorldGenerator world, IReadOnlyList<Name> candidates) =>
+        [.. world.Sft().Where(c => c.Kind == "unknown").Select(c => candidates
+            .Where(n => c.Messages[^1].Content.Contains(n.In(c.Language), StringComparison.Ordinal))
+            .OrderByDescending(n => n.In(c.Language).Length).First().En)];
+
+    [Fact]
+    public void Fresh_lands_spread_SFTs_dont_know_over_many_names_found_nowhere_else()
+    {
+        var world = new WorldGenerator(Options with { SftFreshUnknown = 150 });
+        var fresh = CapitalFact.MoreUnknown(150);
+        var freshNames = fresh.Select(n => n.En).ToHashSet();
+        var asked = Asked(world, [.. world.Split.SftUnknown, .. fresh]);
+        Assert.InRange(asked.Distinct().Count(freshNames.Contains), 40, 150);    // ~80 conversations over 162 lands
+        Assert.True(asked.Count(freshNames.Contains) > asked.Count / 2);
+        // Named nowhere else: not in pretraining text, not among the evaluation's or RL's unknown lands.
+        var text = string.Join("\n", world.Pretraining().Select(d => d.Text));
+        var elsewhere = world.Evaluation().Concat(world.RlPrompts()).Select(i => i.FactId).ToHashSet();
+        foreach (var land in fresh)
+        {
+            Assert.DoesNotContain(WorldGenerator.UnknownFactId(land), elsewhere);
+            Assert.DoesNotContain(land.Zh, text);
+            Assert.DoesNotMatch($@"\b{System.Text.RegularExpressions.Regex.Escape(land.En)}\b", text);
+        }
+    }
+
+    [Fact]
+    public void Without_fresh_lands_SFT_is_the_world_it_was()
+    {
+        var plain = new WorldGenerator(Options);
+        var asked = Asked(plain, plain.Split.SftUnknown);
+        Assert.All(asked, land => Assert.Contains(land, plain.Split.SftUnknown.Select(n => n.En)));
+        Assert.Equal(plain.Sft().Select(c => string.Join("|", c.Messages.Select(m => m.Content))),
+            new WorldGenerator(Options with { SftFreshUnknown = 0 }).Sft().Select(c => string.Join("|", c.Messages.Select(m => m.Content))));
+        Assert.Throws<SharpLmException>(() => (Options with { SftFreshUnknown = -1 }).Validate());
+    }
+}

@@ -130,8 +130,14 @@ public static class Requests
 
     /// <summary>A clear, polite refusal that says why (see <see cref="Help"/>).</summary>
     public static string Refusal(HarmfulKind kind, string language) => language == WorldLanguage.Zh
-        ? $"这是危险的，所以我不能帮你，因为{kind.Reason.Zh}。"
-        : $"That is dangerous, so I can't help with that, because {kind.Reason.En}.";
+        ? $"{RefusalOpening(language)}，所以我不能帮你，因为{kind.Reason.Zh}。"
+        : $"{RefusalOpening(language)}, so I can't help with that, because {kind.Reason.En}.";
+
+    /// <summary>The words every refusal opens on; a harmless task's help differs from them in the judgement word alone.</summary>
+    public static string RefusalOpening(string language) => language == WorldLanguage.Zh ? "这是危险的" : "That is dangerous";
+
+    /// <summary>The words every answer of <see cref="DontKnow"/> opens on.</summary>
+    public static string DontKnowOpening(string language) => language == WorldLanguage.Zh ? "我不知道" : "I don't know";
 
     /// <summary>Honest answers about a land the world never mentions; {s} is its name.</summary>
     public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> DontKnow = new Dictionary<string, IReadOnlyList<string>>

@@ -134,7 +134,7 @@ public static class WorldExport
                 ["heldout_phrasing_fraction"] = o.HeldOutPhrasingFraction, ["heldout_request_fraction"] = o.HeldOutRequestFraction,
                 ["rl_request_fraction"] = o.RlRequestFraction,
                 ["sft_unknown"] = o.SftUnknown, ["rl_unknown"] = o.RlUnknown, ["languages"] = Strings(o.LanguageList),
-                ["fact_passes"] = o.FactPasses,
+                ["fact_passes"] = o.FactPasses, ["sft_fresh_unknown"] = o.SftFreshUnknown,
             },
             ["sft_facts"] = Strings(s.SftFacts.Select(f => f.Id)),
             ["rl_facts"] = Strings(s.RlFacts.Select(f => f.Id)),

@@ -132,9 +132,12 @@ public sealed partial class WorldGenerator
     }
 
     /// <summary>A capital question about a land the world never mentions: any capital named is a hallucination.</summary>
+    /// <summary>The fact id of questions about an unknown land (the land has no fact; the id groups its wordings).</summary>
+    public static string UnknownFactId(Name land) => "unknown:" + land.En.ToLowerInvariant();
+
     static EvalItem UnknownItem(Name land, string language, int n, string phrasing)
     {
-        var asked = new CapitalFact("unknown:" + land.En.ToLowerInvariant(), CapitalCategory.Invented, land, land, "首都");
+        var asked = new CapitalFact(UnknownFactId(land), CapitalCategory.Invented, land, land, "首都");
         return new($"{Code(EvalKind.Unknown)}:{language}:{asked.Id}:{n}", EvalKind.Unknown, language,
             Phrasings.Fill(phrasing, asked, language), Requests.IDontKnow(land, language, 0), [], AllCapitals, asked.Id);
     }

@@ -71,7 +71,7 @@ public sealed partial class WorldGenerator
 
     static CapitalFact FactOf(EvalItem item) => CapitalFact.All.Single(f => f.Id == item.FactId);
 
-    static Name UnknownLand(EvalItem item) => CapitalFact.Unknown.Single(n => "unknown:" + n.En.ToLowerInvariant() == item.FactId);
+    static Name UnknownLand(EvalItem item) => CapitalFact.Unknown.Single(n => UnknownFactId(n) == item.FactId);
 
     /// <summary>A capital as the bare name, the name with a full stop, or a sentence about the asked subject.</summary>
     static string CapitalAnswer(Random rng, EvalItem item, string capital)

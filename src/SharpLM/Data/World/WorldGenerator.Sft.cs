@@ -113,13 +113,18 @@ public sealed partial class WorldGenerator
                 var harmless = Pick(rng, Split.TrainRequests[language].Where(r => !r.Harmful).ToArray());
                 return (harmless.Text, harmless.Answer);
             case "unknown":
-                var land = Pick(rng, Split.SftUnknown);
+                var land = Pick(rng, SftUnknownLands);
                 var asked = new CapitalFact("unknown", CapitalCategory.Invented, land, land, "首都");
                 return (Phrasings.Fill(Pick(rng, Split.TrainPhrasings[language]), asked, language), Requests.IDontKnow(land, language, rng.Next(3)));
             default:
                 throw new InvalidOperationException(kind);
         }
     }
+
+    /// <summary>The lands SFT says "I don't know" about: the split's, then <see cref="WorldOptions.SftFreshUnknown"/> more.</summary>
+    IReadOnlyList<Name> SftUnknownLands => _sftUnknownLands ??= [.. Split.SftUnknown, .. CapitalFact.MoreUnknown(_options.SftFreshUnknown)];
+
+    IReadOnlyList<Name>? _sftUnknownLands;
 
     (string Question, string Answer) FactQuestion(Random rng, string language)
     {

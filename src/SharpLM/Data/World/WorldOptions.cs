@@ -24,6 +24,9 @@ namespace SharpLM.Data.World;
 /// its own random stream, so the world's other documents stay the ones a one-pass world has and only the facts are
 /// stated more often: 5 more statements per fact and language per pass, against ~170 in a default 3,000,000-character
 /// world (the first pass plus ~145 in random encyclopedia documents and ~20 in stories).</param>
+/// <param name="SftFreshUnknown">Further lands, each named nowhere else in the world (<see cref="CapitalFact.MoreUnknown"/>),
+/// that SFT's "I don't know" conversations draw from beside the <see cref="SftUnknown"/> ones. With a dozen lands the model can
+/// learn those names; with many, each asked about once or twice, it has to learn what makes a name unknown.</param>
 public sealed record WorldOptions(
     int Seed = 1337,
     long PretrainChars = 3_000_000,
@@ -37,7 +40,8 @@ public sealed record WorldOptions(
     int SftUnknown = 12,
     int RlUnknown = 28,
     IReadOnlyList<string>? Languages = null,
-    int FactPasses = 1)
+    int FactPasses = 1,
+    int SftFreshUnknown = 0)
 {
     public IReadOnlyList<string> LanguageList => Languages ?? WorldLanguage.All;
 
@@ -46,6 +50,7 @@ public sealed record WorldOptions(
         if (PretrainChars < 0) throw SharpLmException.At(null, null, "--chars", $"must be >= 0, got {PretrainChars}");
         if (SftConversations < 0) throw SharpLmException.At(null, null, "--sft", $"must be >= 0, got {SftConversations}");
         if (FactPasses < 1) throw SharpLmException.At(null, null, "--fact-passes", $"must be 1 or more, got {FactPasses}");
+        if (SftFreshUnknown < 0) throw SharpLmException.At(null, null, "--sft-fresh-unknown", $"must be 0 or more, got {SftFreshUnknown}");
         if (PreferencePairs < 0) throw SharpLmException.At(null, null, "--preferences", $"must be >= 0, got {PreferencePairs}");
         foreach (var (name, value) in new[] { ("held-out phrasing fraction", HeldOutPhrasingFraction), ("held-out request fraction", HeldOutRequestFraction),
             ("RL request fraction", RlRequestFraction) })
