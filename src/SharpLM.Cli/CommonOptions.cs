@@ -38,7 +38,8 @@ public static class CommonOptions
                       "default world; each further pass adds 5 statements per fact and language on top of --chars)",
     };
 
-    /// <summary>--sft-fresh-unknown for verbs that generate the world (<see cref="Data.World.WorldOptions.SftFreshUnknown"/>); unset keeps the recipe's.</summary>
+    /// <summary>--sft-fresh-unknown for verbs that generate the world (<see cref="Data.World.WorldOptions.SftFreshUnknown"/>);
+    /// unset keeps the recipe's.</summary>
     public static Option<int?> SftFreshUnknown() => new("--sft-fresh-unknown")
     {
         Description = "further lands, named nowhere else in the world, that SFT's \"I don't know\" answers are about (beside the split's 12)",

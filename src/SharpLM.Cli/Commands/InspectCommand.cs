@@ -12,7 +12,8 @@ public static class InspectCommand
 {
     public static Command Build()
     {
-        var command = new Command("inspect", "Look inside a trained model: tokens, embeddings, context, attention, next token, logit lens, decisions");
+        var command = new Command("inspect",
+            "Look inside a trained model: tokens, embeddings, context, attention, next token, logit lens, decisions");
         foreach (var view in new[]
                  {
                      InspectTokensCommand.Build(), InspectEmbeddingCommand.Build(), InspectSimilarityCommand.Build(),

@@ -12,7 +12,8 @@ public static class InspectDecisionsCommand
     {
         var world = new Option<string>("--world")
         {
-            Description = "world folder (from `world export` or a speedrun's world/): eval.jsonl, and rl_prompts.jsonl for the probes",
+            Description = "world folder (from `world export` or a speedrun's world/): eval.jsonl, and rl_prompts.jsonl " +
+                          "for the probe fitted on RL's prompts",
             Required = true,
         };
         var output = InspectCommand.ChartOption("the decision curves");
@@ -33,9 +34,10 @@ public static class InspectDecisionsCommand
             var table = new Table().AddColumns("lang", "decision", "items +/−", "greedy +/−", "target",
                 "own AUC", "own best + at limit", "probe (RL) AUC / +", "probe (CV) AUC / +", "name surprisal AUC / +");
             foreach (var r in report.Rows)
-                table.AddRow(r.Language, r.Decision, $"{r.PositiveItems}/{r.NegativeItems}", $"{Pct(r.TakenOnPositives)}/{Pct(r.TakenOnNegatives)}",
-                    $"+ ≥ {Pct(r.MinTruePositiveRate)} at − ≤ {Pct(r.MaxFalsePositiveRate)}", InspectCommand.F(r.Own.Auc, "0.00"),
-                    Reach(r.Own, r), Brief(r.ProbeTransfer, r), Brief(r.ProbeCrossValidated, r), Brief(r.NameSurprisal, r));
+                table.AddRow(r.Language, r.Decision, $"{r.PositiveItems}/{r.NegativeItems}",
+                    $"{Pct(r.TakenOnPositives)}/{Pct(r.TakenOnNegatives)}", $"+ ≥ {Pct(r.MinTruePositiveRate)} at − ≤ {Pct(r.MaxFalsePositiveRate)}",
+                    InspectCommand.F(r.Own.Auc, "0.00"), Reach(r.Own, r), Brief(r.ProbeTransfer, r), Brief(r.ProbeCrossValidated, r),
+                    Brief(r.NameSurprisal, r));
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLine($"+ = {Markup.Escape("taken where it should be")}, − = taken where it should not. Probes read " +
                                    Markup.Escape(report.Features) + ".");

@@ -28,38 +28,33 @@ public sealed class LinearProbe
 
     /// <summary>Fits on <paramref name="features"/> (one row each) with <paramref name="labels"/>, choosing the penalty by
     /// <paramref name="folds"/>-fold cross-validation over <paramref name="groups"/>.</summary>
-    public static LinearProbe Fit(IReadOnlyList<float[]> features, IReadOnlyList<bool> labels, IReadOnlyList<string> groups, int folds = 4)
-    {
-        Check(features, labels);
-        if (groups.Count != labels.Count) throw new ArgumentException("one group per row is needed");
-        var foldOf = FoldsByGroup(groups, folds);
-        double best = Penalties[0], bestAuc = double.NegativeInfinity;
-        foreach (var penalty in Penalties)
-        {
-            var held = CrossValidatedScores(features, labels, foldOf, folds, penalty);
-            if (held is null) break;                                    // a fold lacks a class: no basis to choose
-            double auc = Curve(held, labels).Auc;
-            if (auc > bestAuc + 1e-9) (best, bestAuc) = (penalty, auc);
-        }
-        return FitWith(features, labels, best);
-    }
+    public static LinearProbe Fit(IReadOnlyList<float[]> features, IReadOnlyList<bool> labels, IReadOnlyList<string> groups,
+        int folds = 4) =>
+        FitWith(features, labels, BestPenalty(features, labels, groups, folds)?.Penalty ?? Penalties[0]);
 
     /// <summary>Scores of rows no probe saw in training: each fold scored by a probe fitted on the others, with the penalty
     /// whose folds separated best. Choosing the penalty on the same folds flatters the result a little; it is a measure of
     /// what the features hold, not of a probe to deploy. Null when some fold's training rows lack a class.</summary>
-    public static double[]? CrossValidate(IReadOnlyList<float[]> features, IReadOnlyList<bool> labels, IReadOnlyList<string> groups, int folds = 4)
+    public static double[]? CrossValidate(IReadOnlyList<float[]> features, IReadOnlyList<bool> labels,
+        IReadOnlyList<string> groups, int folds = 4) =>
+        BestPenalty(features, labels, groups, folds)?.Scores;
+
+    /// <summary>The penalty whose cross-validated scores have the largest area under the curve, with those scores; null
+    /// when some fold's training rows lack a class (no basis to choose).</summary>
+    static (double Penalty, double[] Scores)? BestPenalty(IReadOnlyList<float[]> features, IReadOnlyList<bool> labels,
+        IReadOnlyList<string> groups, int folds)
     {
         Check(features, labels);
         if (groups.Count != labels.Count) throw new ArgumentException("one group per row is needed");
         var foldOf = FoldsByGroup(groups, folds);
-        double[]? best = null;
+        (double Penalty, double[] Scores)? best = null;
         double bestAuc = double.NegativeInfinity;
         foreach (var penalty in Penalties)
         {
             var held = CrossValidatedScores(features, labels, foldOf, folds, penalty);
             if (held is null) return null;
             double auc = Curve(held, labels).Auc;
-            if (auc > bestAuc + 1e-9) (best, bestAuc) = (held, auc);
+            if (auc > bestAuc + 1e-9) (best, bestAuc) = ((penalty, held), auc);
         }
         return best;
     }
@@ -125,7 +120,8 @@ public sealed class LinearProbe
         return new LinearProbe(mean, scale, theta.data<double>().ToArray(), penalty);
     }
 
-    static double[]? CrossValidatedScores(IReadOnlyList<float[]> features, IReadOnlyList<bool> labels, int[] foldOf, int folds, double penalty)
+    static double[]? CrossValidatedScores(IReadOnlyList<float[]> features, IReadOnlyList<bool> labels, int[] foldOf, int folds,
+        double penalty)
     {
         var scores = new double[labels.Count];
         for (int f = 0; f < folds; f++)

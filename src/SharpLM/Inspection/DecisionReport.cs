@@ -80,53 +80,55 @@ public sealed partial class Inspector
         IProgress<Core.ProgressUpdate>? progress = null)
     {
         var template = new ChatTemplate(Tokenizer);
+        practice ??= [];
+        bool Counted(DecisionKind k, EvalItem i, bool practising) =>
+            k.PositiveKinds.Contains(i.Kind) || (practising ? k.PracticeNegativeKinds : k.NegativeKinds).Contains(i.Kind);
+        int done = 0, total = DecisionKind.All.Sum(k => evaluation.Count(i => Counted(k, i, false)) + practice.Count(i => Counted(k, i, true)));
         var rows = new List<DecisionRow>();
-        int done = 0, total = DecisionKind.All.Sum(k =>
-            evaluation.Count(i => k.PositiveKinds.Contains(i.Kind) || k.NegativeKinds.Contains(i.Kind))
-            + (practice ?? []).Count(i => k.PositiveKinds.Contains(i.Kind) || k.PracticeNegativeKinds.Contains(i.Kind)));
         foreach (var language in evaluation.Select(i => i.Language).Distinct())
             foreach (var kind in DecisionKind.All)
             {
-                var positives = evaluation.Where(i => i.Language == language && kind.PositiveKinds.Contains(i.Kind)).ToList();
-                var negatives = evaluation.Where(i => i.Language == language && kind.NegativeKinds.Contains(i.Kind)).ToList();
-                if (positives.Count == 0 || negatives.Count == 0) continue;
                 var opening = Tokenizer.Encode(kind.Opening(language));
-                Readiness Measure(EvalItem item)
-                {
-                    progress?.Report(new Core.ProgressUpdate("decisions", ++done, total, "prompts", $"{language} {kind.Name}"));
-                    return Ready(template, item, opening);
-                }
-                var pos = positives.Select(Measure).ToList();
-                var neg = negatives.Select(Measure).ToList();
-                var own = DecisionCurve.Of([.. pos.Select(r => r.LogProbability)], [.. neg.Select(r => r.LogProbability)]);
-
-                var evalFeatures = pos.Concat(neg).Select(r => r.Features).ToList();
-                var evalLabels = pos.Select(_ => true).Concat(neg.Select(_ => false)).ToList();
-                var evalGroups = positives.Concat(negatives).Select(i => i.FactId).ToList();
-                var crossScores = LinearProbe.CrossValidate(evalFeatures, evalLabels, evalGroups);
-                var cross = crossScores is null ? null : CurveSummary.Of(LinearProbe.Curve(crossScores, evalLabels), kind);
-
-                CurveSummary? transfer = null;
-                var practicePos = (practice ?? []).Where(i => i.Language == language && kind.PositiveKinds.Contains(i.Kind)).ToList();
-                var practiceNeg = (practice ?? []).Where(i => i.Language == language && kind.PracticeNegativeKinds.Contains(i.Kind)).ToList();
-                if (practicePos.Count > 0 && practiceNeg.Count > 0)
-                {
-                    var train = practicePos.Concat(practiceNeg).Select(Measure).ToList();
-                    var probe = LinearProbe.Fit([.. train.Select(r => r.Features)],
-                        [.. practicePos.Select(_ => true).Concat(practiceNeg.Select(_ => false))],
-                        [.. practicePos.Concat(practiceNeg).Select(i => i.FactId)]);
-                    transfer = CurveSummary.Of(LinearProbe.Curve(probe.Score(evalFeatures), evalLabels), kind);
-                }
-                CurveSummary? surprisal = null;
-                if (pos.Concat(neg).All(r => !double.IsNaN(r.NameSurprisal)))
-                    surprisal = CurveSummary.Of(DecisionCurve.Of([.. pos.Select(r => r.NameSurprisal)], [.. neg.Select(r => r.NameSurprisal)]), kind);
-                rows.Add(new DecisionRow(language, kind.Name, kind.Opening(language), kind.Positives, kind.Negatives, pos.Count, neg.Count,
-                    pos.Average(r => r.Taken ? 1.0 : 0.0), neg.Average(r => r.Taken ? 1.0 : 0.0), kind.MaxFalsePositiveRate,
-                    kind.MinTruePositiveRate, CurveSummary.Of(own, kind), transfer, cross, surprisal));
+                List<(EvalItem Item, Readiness Ready)> Measure(IEnumerable<EvalItem> items, EvalKind[] kinds) =>
+                    [.. items.Where(i => i.Language == language && kinds.Contains(i.Kind)).Select(item =>
+                    {
+                        progress?.Report(new Core.ProgressUpdate("decisions", ++done, total, "prompts", $"{language} {kind.Name}"));
+                        return (item, Ready(template, item, opening));
+                    })];
+                var positives = Measure(evaluation, kind.PositiveKinds);
+                var negatives = Measure(evaluation, kind.NegativeKinds);
+                if (positives.Count == 0 || negatives.Count == 0) continue;
+                rows.Add(Row(language, kind, positives, negatives,
+                    [.. Measure(practice, kind.PositiveKinds), .. Measure(practice, kind.PracticeNegativeKinds)]));
             }
         return new DecisionReport($"the residual stream after each of the {Model.Config.Depth} blocks at the prompt's last token " +
-                                  $"and, for questions about a land, at the name's last token ({2 * Model.Config.Depth * Model.Config.Width} " +
-                                  "numbers)", [.. rows]);
+                                  "and, for questions about a land, at the name's last token " +
+                                  $"({2 * Model.Config.Depth * Model.Config.Width} numbers)", [.. rows]);
+    }
+
+    /// <summary>One decision's curves from its measured evaluation items and, for the probe, its practice items.</summary>
+    static DecisionRow Row(string language, DecisionKind kind, List<(EvalItem Item, Readiness Ready)> positives,
+        List<(EvalItem Item, Readiness Ready)> negatives, List<(EvalItem Item, Readiness Ready)> practice)
+    {
+        var all = positives.Concat(negatives).ToList();
+        var labels = all.Select((_, i) => i < positives.Count).ToList();
+        var features = all.Select(x => x.Ready.Features).ToList();
+        CurveSummary CurveOf(Func<Readiness, double> score) =>
+            CurveSummary.Of(DecisionCurve.Of([.. positives.Select(x => score(x.Ready))], [.. negatives.Select(x => score(x.Ready))]), kind);
+
+        var crossScores = LinearProbe.CrossValidate(features, labels, [.. all.Select(x => x.Item.FactId)]);
+        var cross = crossScores is null ? null : CurveSummary.Of(LinearProbe.Curve(crossScores, labels), kind);
+        CurveSummary? transfer = null;
+        var practiceLabels = practice.Select(x => kind.PositiveKinds.Contains(x.Item.Kind)).ToList();
+        if (practiceLabels.Contains(true) && practiceLabels.Contains(false))
+        {
+            var probe = LinearProbe.Fit([.. practice.Select(x => x.Ready.Features)], practiceLabels, [.. practice.Select(x => x.Item.FactId)]);
+            transfer = CurveSummary.Of(LinearProbe.Curve(probe.Score(features), labels), kind);
+        }
+        var surprisal = all.All(x => !double.IsNaN(x.Ready.NameSurprisal)) ? CurveOf(r => r.NameSurprisal) : null;
+        return new DecisionRow(language, kind.Name, kind.Opening(language), kind.Positives, kind.Negatives, positives.Count,
+            negatives.Count, positives.Average(x => x.Ready.Taken ? 1.0 : 0.0), negatives.Average(x => x.Ready.Taken ? 1.0 : 0.0),
+            kind.MaxFalsePositiveRate, kind.MinTruePositiveRate, CurveOf(r => r.LogProbability), transfer, cross, surprisal);
     }
 
     /// <summary>How ready the model is to open its answer to <paramref name="item"/> with <paramref name="opening"/>.</summary>
@@ -139,7 +141,8 @@ public sealed partial class Inspector
         var promptIds = template.RenderForGeneration([new ChatMessage(ChatMessage.User, item.Prompt)]);
         int[] ids = [.. promptIds, .. opening];
         if (ids.Length > Model.Config.ContextLength)
-            throw new Core.SharpLmException($"the prompt \"{item.Prompt}\" and its opening take {ids.Length} tokens; the model reads {Model.Config.ContextLength}");
+            throw new Core.SharpLmException(
+                $"the prompt \"{item.Prompt}\" and its opening take {ids.Length} tokens; the model reads {Model.Config.ContextLength}");
         var (layers, logits) = Run(ids);
         var logProbs = logits.log_softmax(-1);                                   // (T, V)
         int last = promptIds.Length - 1;                                         // predicts the answer's first token
@@ -158,8 +161,9 @@ public sealed partial class Inspector
             surprisal = sum / (end - first + 1);
             namePosition = end;
         }
-        var rows = layers.Skip(1).Select(l => l[last]).Concat(layers.Skip(1).Select(l => span is null ? zeros_like(l[last]) : l[namePosition]));
-        var features = cat([.. rows], 0).to_type(ScalarType.Float32).data<float>().ToArray();
+        var blocks = layers.Skip(1).ToArray();                                   // the residual stream after each block
+        var atName = blocks.Select(l => span is null ? zeros_like(l[last]) : l[namePosition]);
+        var features = cat([.. blocks.Select(l => l[last]), .. atName], 0).to_type(ScalarType.Float32).data<float>().ToArray();
         return new Readiness(logProbability, taken, features, surprisal);
     }
 
