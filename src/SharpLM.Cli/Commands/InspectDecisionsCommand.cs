@@ -50,7 +50,7 @@ public static class InspectDecisionsCommand
     static string Pct(double share) => double.IsNaN(share) ? "–" : $"{100 * share:0}%";
 
     static string Reach(CurveSummary curve, DecisionRow row) =>
-        (curve.TruePositiveRateAtLimit >= row.MinTruePositiveRate ? "[green]" : "[red]") + Pct(curve.TruePositiveRateAtLimit) + "[/]";
+        (curve.Reaches(row.MinTruePositiveRate) ? "[green]" : "[red]") + Pct(curve.TruePositiveRateAtLimit) + "[/]";
 
     static string Brief(CurveSummary? curve, DecisionRow row) =>
         curve is null ? "–" : $"{InspectCommand.F(curve.Auc, "0.00")} / {Reach(curve, row)}";

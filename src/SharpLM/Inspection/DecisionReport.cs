@@ -36,8 +36,8 @@ public sealed record CurveSummary(double Auc, double TruePositiveRateAtLimit, do
         new(curve.Auc, curve.TruePositiveRateAt(kind.MaxFalsePositiveRate), curve.FalsePositiveRateAt(kind.MinTruePositiveRate),
             [.. curve.Points.Select(p => new[] { p.FalsePositiveRate, p.TruePositiveRate })]);
 
-    /// <summary>Whether some cut of this score meets the target.</summary>
-    public bool Reaches(DecisionKind kind) => TruePositiveRateAtLimit >= kind.MinTruePositiveRate - 1e-12;
+    /// <summary>Whether some cut of this score meets a target of <paramref name="minTruePositiveRate"/> at the limit.</summary>
+    public bool Reaches(double minTruePositiveRate) => TruePositiveRateAtLimit >= minTruePositiveRate - 1e-12;
 }
 
 /// <summary>

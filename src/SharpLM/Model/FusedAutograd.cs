@@ -8,9 +8,10 @@ namespace SharpLM.Model;
 
 /// <summary>
 /// What the fused training functions (<see cref="RmsNormFunction"/>, <see cref="QkNormRotaryFunction"/>,
-/// <see cref="ReluSquaredFunction"/>, <see cref="CausalAttentionFunction"/>) share. Each replaces a chain of libtorch element-wise ops — and the intermediates
-/// autograd keeps between them — by one C# pass forward and one backward over contiguous fp32 memory, through
-/// TorchSharp's custom autograd functions. Those hold on to more than the functions need, so this class lets go of it:
+/// <see cref="ReluSquaredFunction"/>, <see cref="CausalAttentionFunction"/>) share. Each replaces a chain of libtorch
+/// element-wise ops — and the intermediates autograd keeps between them — by one C# pass forward and one backward over
+/// contiguous fp32 memory, through TorchSharp's custom autograd functions. Those hold on to more than the functions need,
+/// so this class lets go of it:
 /// <list type="bullet">
 /// <item>TorchSharp keeps an <c>empty_like</c> of every output for the node's life (to stand in for a missing output
 /// gradient); our outputs always get their gradient, so the copy is freed at once (<see cref="DropOutputCache"/>).</item>
