@@ -97,6 +97,20 @@ public sealed class SpeedrunTests : IDisposable
     }
 
     [Fact]
+    public void Budgets_past_fifteen_minutes_get_text_in_proportion_and_shorter_ones_the_default_world()
+    {
+        var standard = SpeedrunSizes.For(15);
+        Assert.Equal(new WorldOptions(PretrainChars: 3_000_000, SftConversations: 6000, PreferencePairs: 3000), standard.World);
+        Assert.Equal(2_000_000, standard.ReplayChars);
+        Assert.Equal(standard, SpeedrunSizes.For(10));
+        var doubled = SpeedrunSizes.For(30);
+        Assert.Equal((6_000_000L, 12_000, 4_000_000), (doubled.World.PretrainChars, doubled.World.SftConversations, doubled.ReplayChars));
+        // Only the text grows: the model and every rate stay the recipe's.
+        Assert.Equal(standard with { World = doubled.World, ReplayChars = doubled.ReplayChars }, doubled);
+        Assert.Equal(400_000, SpeedrunSizes.For(2).World.PretrainChars);
+    }
+
+    [Fact]
     public void Several_seeds_run_the_recipe_once_per_seed_and_summarise_them()
     {
         var result = new Speedrun().Run(new SpeedrunOptions(Minutes: 1, Out: _tmp["seeds"], Seed: 7, Threads: 1, Sizes: SpeedrunSizes.Tiny, Seeds: 2));
