@@ -140,7 +140,8 @@ public sealed record SpeedrunSizes(
     /// How many times the default world's text a budget of <paramref name="minutes"/> gets: 1 up to
     /// <see cref="DataScaleFromMinutes"/>, then in proportion. With the text fixed, 30 minutes pretrained 3,445 steps
     /// (7 passes) over the same 3,000,000 characters and bits per byte on fresh world text rose from 0.403 to 0.439; with
-    /// the text doubled (3.9 passes) they were 0.406 (issue 13, eighth session, seed 1337).
+    /// the text doubled (3.9 passes) they were 0.406 (issue 13, eighth session, seed 1337). On seed 1338 the doubled run
+    /// still measured 0.440 against 0.412 at 15 minutes: more text is needed, not sufficient.
     /// </summary>
     public static double DataScale(double minutes) => Math.Max(1, minutes / DataScaleFromMinutes);
 
