@@ -185,7 +185,7 @@ public sealed partial class Inspector
     {
         int at = prompt.IndexOf(name, StringComparison.Ordinal);
         var content = Tokenizer.Encode(prompt);
-        int offset = IndexOf(promptIds, content);
+        int offset = promptIds.AsSpan().IndexOf(content);
         if (at < 0 || offset < 1) return null;                                  // the name's first token needs a predecessor
         int startByte = System.Text.Encoding.UTF8.GetByteCount(prompt.AsSpan(0, at));
         int endByte = startByte + System.Text.Encoding.UTF8.GetByteCount(name);
@@ -198,12 +198,5 @@ public sealed partial class Inspector
             bytes = next;
         }
         return first < 0 ? null : (first, lastToken);
-    }
-
-    static int IndexOf(int[] haystack, int[] needle)
-    {
-        for (int i = 0; i + needle.Length <= haystack.Length; i++)
-            if (haystack.AsSpan(i, needle.Length).SequenceEqual(needle)) return i;
-        return -1;
     }
 }

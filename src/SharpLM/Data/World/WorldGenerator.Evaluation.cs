@@ -131,10 +131,10 @@ public sealed partial class WorldGenerator
         return new($"{Code(kind)}:{language}:{fact.Id}:{n}", kind, language, prompt, fact.Capital.In(language), aliases, wrong, fact.Id);
     }
 
-    /// <summary>A capital question about a land the world never mentions: any capital named is a hallucination.</summary>
     /// <summary>The fact id of questions about an unknown land (the land has no fact; the id groups its wordings).</summary>
     public static string UnknownFactId(Name land) => "unknown:" + land.En.ToLowerInvariant();
 
+    /// <summary>A capital question about a land the world never mentions: any capital named is a hallucination.</summary>
     static EvalItem UnknownItem(Name land, string language, int n, string phrasing)
     {
         var asked = new CapitalFact(UnknownFactId(land), CapitalCategory.Invented, land, land, "首都");

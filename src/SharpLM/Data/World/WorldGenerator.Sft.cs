@@ -122,10 +122,7 @@ public sealed partial class WorldGenerator
     }
 
     /// <summary>The lands SFT says "I don't know" about: the split's, then <see cref="WorldOptions.SftFreshUnknown"/> more.</summary>
-    IReadOnlyList<Name> SftUnknownLands =>
-        _sftUnknownLands ??= [.. Split.SftUnknown, .. CapitalFact.MoreUnknown(_options.SftFreshUnknown)];
-
-    IReadOnlyList<Name>? _sftUnknownLands;
+    IReadOnlyList<Name> SftUnknownLands { get; }
 
     (string Question, string Answer) FactQuestion(Random rng, string language)
     {

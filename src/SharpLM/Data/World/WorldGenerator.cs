@@ -18,6 +18,7 @@ public sealed partial class WorldGenerator
         _options = options;
         _languages = options.LanguageList;
         Split = MakeSplit();
+        SftUnknownLands = [.. Split.SftUnknown, .. CapitalFact.MoreUnknown(options.SftFreshUnknown)];
     }
 
     public WorldSplit Split { get; }
